@@ -1,0 +1,34 @@
+"""The check catalog: importing this package registers every check module's checks.
+
+Modules are grouped by subject (root user, password policy, users, access keys,
+permissions, roles, account). ``all_checks()`` returns them in catalog order.
+"""
+
+from __future__ import annotations
+
+from auditor.checks import account, keys, password, permissions, roles, root, users
+from auditor.checks.registry import REGISTRY, Check, CheckContext, check
+
+__all__ = ["Check", "CheckContext", "all_checks", "check", "get_check"]
+
+_MODULES = (root, password, users, keys, permissions, roles, account)
+
+
+def all_checks() -> list[Check]:
+    """Every registered check, ordered by area as the catalog lists them, then number."""
+    areas = ["ROOT", "PWD", "USER", "KEY", "PERM", "ROLE", "AA", "CERT", "FED"]
+
+    def order(c: Check) -> tuple[int, str]:
+        area = c.meta.id.split("-")[0]
+        return (areas.index(area) if area in areas else len(areas), c.meta.id)
+
+    return sorted(REGISTRY.values(), key=order)
+
+
+def get_check(id_or_slug: str) -> Check | None:
+    """Look a check up by id (case-insensitive) or slug."""
+    key = id_or_slug.strip()
+    for c in REGISTRY.values():
+        if c.meta.id == key.upper() or c.meta.slug == key.lower():
+            return c
+    return None

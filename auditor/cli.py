@@ -1,0 +1,4 @@
+"""Command-line interface (being written)."""
+from __future__ import annotations
+def main() -> int:
+    return 0

@@ -1,0 +1,254 @@
+"""The audit's vocabulary: severities, statuses, check metadata, findings and the report.
+
+Everything here is a frozen dataclass or an enum so that a finding, once made, cannot be
+changed behind a renderer's back; the analyzer derives new findings (muted, raised) with
+``dataclasses.replace``. Checks speak in ``Result`` (what they saw about one resource); the
+analyzer turns each ``Result`` into a ``Finding`` by adding the check's metadata, the stable
+``finding_id``, config overrides and mutes.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class Severity(enum.Enum):
+    """How bad a FAIL is. Ordered: ``CRITICAL`` is the highest rank."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """4 for critical down to 0 for info, so severities compare by number."""
+        return _SEVERITY_RANK[self]
+
+    def raised(self) -> Severity:
+        """One level higher, never above critical (the catalog's context rule)."""
+        return _BY_RANK[min(self.rank + 1, 4)]
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """Case-insensitive lookup by value; ``ValueError`` names the valid values."""
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            valid = ", ".join(s.value for s in cls)
+            raise ValueError(f"unknown severity {text!r}; expected one of {valid}") from None
+
+
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 4,
+    Severity.HIGH: 3,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
+_BY_RANK = {rank: sev for sev, rank in _SEVERITY_RANK.items()}
+
+
+class Status(enum.Enum):
+    """A check's verdict on one resource. ``ERROR`` means "could not look", never "fine"."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    ERROR = "ERROR"
+
+
+class Source(enum.Enum):
+    """A unit of collected data; checks declare which sources they need.
+
+    The analyzer turns a failed source into ERROR findings for every check needing it,
+    and the collector skips sources that no enabled check needs.
+    """
+
+    CREDENTIAL_REPORT = "credential_report"
+    AUTHORIZATION_DETAILS = "authorization_details"
+    ACCOUNT_SUMMARY = "account_summary"
+    PASSWORD_POLICY = "password_policy"
+    VIRTUAL_MFA = "virtual_mfa"
+    SERVER_CERTIFICATES = "server_certificates"
+    SAML_PROVIDERS = "saml_providers"
+    OIDC_PROVIDERS = "oidc_providers"
+    ACCESS_ANALYZER = "access_analyzer"
+
+
+class ResourceType(enum.Enum):
+    """Resource kinds, named as AWS Security Hub (ASFF) names them."""
+
+    ACCOUNT = "AwsAccount"
+    USER = "AwsIamUser"
+    ROLE = "AwsIamRole"
+    GROUP = "AwsIamGroup"
+    POLICY = "AwsIamPolicy"
+    ACCESS_KEY = "AwsIamAccessKey"
+    SERVER_CERTIFICATE = "AwsIamServerCertificate"
+    REGION = "AwsRegion"
+
+
+@dataclass(frozen=True)
+class Compliance:
+    """Where a check sits in the frameworks auditors file against."""
+
+    cis_7: tuple[str, ...] = ()
+    cis_5: tuple[str, ...] = ()
+    fsbp: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, list[str]]:
+        """The report JSON's ``compliance`` object: only frameworks that map the check."""
+        out: dict[str, list[str]] = {}
+        if self.cis_7:
+            out["CIS-7.0"] = list(self.cis_7)
+        if self.cis_5:
+            out["CIS-5.0"] = list(self.cis_5)
+        if self.fsbp:
+            out["AWS-FSBP"] = list(self.fsbp)
+        return out
+
+
+@dataclass(frozen=True)
+class CheckMeta:
+    """Everything about a check except its logic; registered by ``@check`` above it."""
+
+    id: str
+    slug: str
+    title: str
+    severity: Severity
+    resource_type: ResourceType
+    needs: frozenset[Source]
+    rationale: str
+    remediation: str
+    remediation_cli: str
+    references: tuple[str, ...] = ()
+    compliance: Compliance = field(default_factory=Compliance)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a check saw about one resource; the analyzer makes it a ``Finding``.
+
+    ``qualifier`` separates several results on one resource (``key1`` / ``key2``, a region)
+    and feeds the stable finding id. ``severity`` overrides the check's base severity for
+    this one result (ROOT-004 is critical when a root key was used).
+    """
+
+    status: Status
+    resource_arn: str
+    resource_name: str
+    detail: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    qualifier: str = ""
+    resource_type: ResourceType | None = None
+    severity: Severity | None = None
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A call that failed; the data behind it is missing from the snapshot.
+
+    ``region`` is set for regional calls (Access Analyzer) whose other regions succeeded.
+    """
+
+    source: Source
+    operation: str
+    error: str
+    message: str
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One check's verdict on one resource, with everything a report shows about it."""
+
+    finding_id: str
+    check_id: str
+    slug: str
+    title: str
+    severity: Severity
+    base_severity: Severity
+    status: Status
+    resource_type: ResourceType
+    resource_arn: str
+    resource_name: str
+    detail: str
+    evidence: Mapping[str, Any]
+    remediation: str
+    compliance: Compliance
+    muted: bool = False
+    mute_reason: str | None = None
+    severity_reason: str | None = None
+
+
+def finding_id(account_id: str, check_id: str, resource_arn: str, qualifier: str = "") -> str:
+    """Stable across runs, so two reports can be diffed finding by finding."""
+    raw = "\x1f".join((account_id, check_id, resource_arn, qualifier))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Score:
+    """The account's score out of 100 and its letter grade."""
+
+    value: float
+    grade: str
+
+
+@dataclass(frozen=True)
+class Tool:
+    """Which build of iam-auditor wrote the report."""
+
+    name: str
+    version: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """The analyzed audit of one account: what every renderer renders."""
+
+    tool: Tool
+    account_id: str
+    partition: str
+    generated_at: datetime
+    credential_report_generated_at: datetime | None
+    score: Score
+    findings: tuple[Finding, ...]
+    gaps: tuple[Gap, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """False when any finding is ERROR: some check could not look."""
+        return not any(f.status is Status.ERROR for f in self.findings)
+
+    def summary(self) -> dict[str, int]:
+        """Counts for the report's ``summary``: unmuted findings by status, plus muted."""
+        counts = {s.value: 0 for s in Status}
+        muted = 0
+        for f in self.findings:
+            if f.muted:
+                muted += 1
+            else:
+                counts[f.status.value] += 1
+        return {**counts, "muted": muted}
+
+    def gap_checks(self) -> dict[Gap, tuple[str, ...]]:
+        """For each gap, the ids of the checks that reported ERROR because of it."""
+        out: dict[Gap, tuple[str, ...]] = {}
+        for gap in self.gaps:
+            ids = sorted(
+                {
+                    f.check_id
+                    for f in self.findings
+                    if f.status is Status.ERROR and f.evidence.get("operation") == gap.operation
+                }
+            )
+            out[gap] = tuple(ids)
+        return out
