@@ -1,0 +1,226 @@
+"""Collect one AWS account into a ``Snapshot``: read-only, few calls, failures as gaps.
+
+``collect`` first asks STS who the credentials belong to (the account id and partition);
+if that fails nothing can be audited and it raises ``CredentialsError``. It then collects
+only the requested sources - a disabled check's data is never fetched - and each source
+that fails becomes a ``Gap`` naming the operation and AWS's error code while the others go
+on, so a missing permission is reported as such and never reads as a clean account. The
+credential report is requested first and fetched last, so AWS builds it while the other
+sources are read. Every API call is counted per operation into ``Snapshot.api_calls``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from auditor.collect import access_analyzer, account, authorization, credential_report
+from auditor.collect import session as session_module
+from auditor.collect.common import SourceError, as_source_error, one_line
+from auditor.collect.session import (
+    CLIENT_CONFIG,
+    CallRecorder,
+    CredentialsError,
+    describe_credentials_failure,
+    make_session,
+)
+from auditor.model import Gap, Source
+from auditor.snapshot import Snapshot
+
+__all__ = ["CallRecorder", "CredentialsError", "collect", "identify", "make_session"]
+
+# The operation a source's malformed answer is blamed on.
+_PRIMARY_OPERATION = {
+    Source.CREDENTIAL_REPORT: credential_report.GET,
+    Source.AUTHORIZATION_DETAILS: authorization.OPERATION,
+    Source.ACCOUNT_SUMMARY: account.SUMMARY,
+    Source.PASSWORD_POLICY: account.PASSWORD_POLICY,
+    Source.VIRTUAL_MFA: account.VIRTUAL_MFA,
+    Source.SERVER_CERTIFICATES: account.SERVER_CERTIFICATES,
+    Source.SAML_PROVIDERS: account.SAML_PROVIDERS,
+    Source.OIDC_PROVIDERS: account.OIDC_PROVIDERS,
+    Source.ACCESS_ANALYZER: access_analyzer.DESCRIBE_REGIONS,
+}
+
+# The Snapshot field each source fills.
+_FIELD = {
+    Source.CREDENTIAL_REPORT: "credential_report",
+    Source.AUTHORIZATION_DETAILS: "authorization",
+    Source.ACCOUNT_SUMMARY: "account_summary",
+    Source.PASSWORD_POLICY: "password_policy",
+    Source.VIRTUAL_MFA: "virtual_mfa_devices",
+    Source.SERVER_CERTIFICATES: "server_certificates",
+    Source.SAML_PROVIDERS: "saml_providers",
+    Source.OIDC_PROVIDERS: "oidc_providers",
+    Source.ACCESS_ANALYZER: "access_analyzer",
+}
+
+
+def identify(session: boto3.Session) -> tuple[str, str]:
+    """``(account_id, partition)`` of the session's credentials via ``sts:GetCallerIdentity``.
+
+    Raises ``CredentialsError`` (one line) when there are no credentials, they are expired
+    or rejected, or AWS cannot be reached: nothing can be audited then.
+    """
+    try:
+        sts = session.client("sts", config=session_module.IDENTITY_CONFIG)
+        answer = sts.get_caller_identity()
+    except (ClientError, BotoCoreError) as exc:
+        reason = describe_credentials_failure(exc, "identifying the account")
+        raise CredentialsError(reason) from None
+    arn = str(answer.get("Arn", ""))
+    parts = arn.split(":")
+    partition = parts[1] if len(parts) > 1 and parts[0] == "arn" and parts[1] else "aws"
+    return str(answer["Account"]), partition
+
+
+# An answer of an unexpected shape must not end the audit, nor be read as "nothing there":
+# the source becomes a gap like any failed call.
+_FAILURES = (
+    SourceError,
+    ClientError,
+    BotoCoreError,
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+)
+
+
+class _Collection:
+    """The parts and gaps gathered so far, and the bookkeeping of running one source."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, Any] = {}
+        self.sources: set[Source] = set()
+        self.gaps: list[Gap] = []
+
+    def run(self, source: Source, fetch: Callable[[], Any]) -> None:
+        """Fetch one source, storing its value or recording why it failed."""
+        try:
+            value = fetch()
+        except _FAILURES as exc:
+            self.fail(source, exc)
+            return
+        self.store(source, value)
+
+    def store(self, source: Source, value: Any) -> None:
+        """Keep a collected source's value in its snapshot field."""
+        self.parts[_FIELD[source]] = value
+        self.sources.add(source)
+
+    def fail(self, source: Source, exc: BaseException) -> None:
+        """Record a failed source as a gap."""
+        if isinstance(exc, ClientError | BotoCoreError):
+            exc = as_source_error(_PRIMARY_OPERATION[source], exc)
+        if isinstance(exc, SourceError):
+            self.gaps.append(Gap(source, exc.operation, exc.error, exc.message, exc.region))
+            return
+        message = one_line(f"{type(exc).__name__}: {exc}")
+        self.gaps.append(Gap(source, _PRIMARY_OPERATION[source], "MalformedResponse", message))
+
+
+def collect(
+    session: boto3.Session,
+    sources: Iterable[Source],
+    *,
+    progress: Callable[[str], None] | None = None,
+    credential_report_wait: float = 120.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Snapshot:
+    """Collect ``sources`` of the session's account into a ``Snapshot``.
+
+    ``progress`` receives short lines about long steps. ``credential_report_wait`` bounds
+    the wait for the credential report; ``sleep`` and ``clock`` are injectable for tests.
+    Raises ``CredentialsError`` when the account cannot be identified; every other
+    failure becomes a ``Gap`` in the snapshot.
+    """
+    wanted = frozenset(sources)
+    recorder = CallRecorder()
+    recorder.attach(session)
+    try:
+        account_id, partition = identify(session)
+        collected_at = datetime.now(UTC)
+        region = session.region_name or access_analyzer.home_region(partition)
+        iam = session.client("iam", region_name=region, config=CLIENT_CONFIG)
+        out = _Collection()
+
+        job: credential_report.CredentialReportJob | None = None
+        if Source.CREDENTIAL_REPORT in wanted:
+            job = credential_report.CredentialReportJob(
+                iam, max_wait=credential_report_wait, sleep=sleep, clock=clock, progress=progress
+            )
+            job.start()
+
+        if Source.AUTHORIZATION_DETAILS in wanted:
+            if progress is not None:
+                progress("reading users, groups, roles and policies…")
+            out.run(
+                Source.AUTHORIZATION_DETAILS,
+                lambda: authorization.fetch_authorization_details(iam, progress=progress),
+            )
+        simple: tuple[tuple[Source, Callable[[], Any]], ...] = (
+            (Source.ACCOUNT_SUMMARY, lambda: account.fetch_account_summary(iam)),
+            (Source.PASSWORD_POLICY, lambda: account.fetch_password_policy(iam)),
+            (Source.VIRTUAL_MFA, lambda: account.fetch_virtual_mfa_devices(iam)),
+            (Source.SERVER_CERTIFICATES, lambda: account.fetch_server_certificates(iam)),
+            (Source.SAML_PROVIDERS, lambda: account.fetch_saml_providers(iam)),
+            (Source.OIDC_PROVIDERS, lambda: account.fetch_oidc_providers(iam)),
+        )
+        for source, fetch in simple:
+            if source in wanted:
+                out.run(source, fetch)
+
+        if Source.ACCESS_ANALYZER in wanted:
+            _collect_access_analyzer(session, partition, region, out, progress)
+
+        if job is not None:
+            out.run(Source.CREDENTIAL_REPORT, job.result)
+    finally:
+        recorder.detach(session)
+
+    return Snapshot(
+        account_id=account_id,
+        partition=partition,
+        collected_at=collected_at,
+        sources=frozenset(out.sources),
+        gaps=tuple(out.gaps),
+        api_calls=recorder.calls,
+        **out.parts,
+    )
+
+
+def _collect_access_analyzer(
+    session: boto3.Session,
+    partition: str,
+    region: str,
+    out: _Collection,
+    progress: Callable[[str], None] | None,
+) -> None:
+    """Analyzers per region; regional failures are regional gaps.
+
+    When not a single region could be read the source counts as not collected, so no
+    check mistakes "could not look anywhere" for an answer; the regional gaps say why.
+    """
+    try:
+        ec2 = session.client("ec2", region_name=region, config=CLIENT_CONFIG)
+        state, regional_gaps = access_analyzer.fetch_access_analyzer(
+            ec2,
+            lambda r: session.client("accessanalyzer", region_name=r, config=CLIENT_CONFIG),
+            partition=partition,
+            progress=progress,
+        )
+    except _FAILURES as exc:
+        out.fail(Source.ACCESS_ANALYZER, exc)
+        return
+    out.gaps.extend(regional_gaps)
+    failed = {g.region for g in regional_gaps}
+    if state.regions and failed >= set(state.regions):
+        return
+    out.store(Source.ACCESS_ANALYZER, state)

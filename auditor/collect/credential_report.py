@@ -1,0 +1,289 @@
+"""The IAM credential report: generate it, wait for it, download it and parse the CSV.
+
+One report describes every user's password, MFA, access keys and signing certificates,
+plus the root user, in two API calls and a few polls - this is why iam-auditor needs no
+per-user calls. AWS builds the report asynchronously: ``CredentialReportJob`` starts the
+generation early (``start``), lets the other sources be collected meanwhile, and then
+polls with exponential back-off inside a bounded total wait (``result``). Parsing looks
+columns up by header name and never crashes on a cell: a value it cannot read becomes a
+note in that row's ``problems``, so checks report ERROR for that user instead of guessing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from auditor.collect.common import SourceError, as_source_error, as_utc, error_code, one_line
+from auditor.snapshot import AccessKeyState, CredentialReport, CredentialRow, SigningCertState
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+
+GENERATE = "iam:GenerateCredentialReport"
+GET = "iam:GetCredentialReport"
+ROOT_USER = "<root_account>"
+
+# Cell values AWS writes for "nothing to report" in one column or another.
+_ABSENT = frozenset({"N/A", "no_information", "not_supported"})
+_TRUE = "true"
+_FALSE = "false"
+
+# GenerateCredentialReport's "slow down" and GetCredentialReport's "not yet".
+_RETRY_GENERATE = frozenset({"LimitExceeded", "LimitExceededException"})
+_RETRY_GET = frozenset({"ReportInProgress"})
+_REGENERATE = frozenset({"ReportNotPresent", "ReportExpired"})
+
+
+# --- parsing -----------------------------------------------------------------------------
+
+
+class _Row:
+    """Reads one CSV row's cells by column name, collecting problems instead of raising."""
+
+    __slots__ = ("cells", "columns", "problems")
+
+    def __init__(self, cells: Sequence[str], columns: Mapping[str, int]) -> None:
+        self.cells = cells
+        self.columns = columns
+        self.problems: list[str] = []
+
+    def raw(self, column: str) -> str | None:
+        index = self.columns.get(column)
+        if index is None:
+            self.problems.append(f"{column}: column missing from the report")
+            return None
+        if index >= len(self.cells):
+            self.problems.append(f"{column}: cell missing from the row")
+            return None
+        return self.cells[index].strip()
+
+    def _bad(self, column: str, value: str) -> None:
+        self.problems.append(f"{column}: cannot parse {one_line(value, 40)!r}")
+
+    def date(self, column: str) -> datetime | None:
+        value = self.raw(column)
+        if value is None or value in _ABSENT:
+            return None
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            self._bad(column, value)
+            return None
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+    def flag(self, column: str) -> bool | None:
+        """``true``/``false``; the "absent" markers give None (root's password_enabled)."""
+        value = self.raw(column)
+        if value is None or value in _ABSENT:
+            return None
+        lowered = value.lower()
+        if lowered == _TRUE:
+            return True
+        if lowered == _FALSE:
+            return False
+        self._bad(column, value)
+        return None
+
+    def strict_flag(self, column: str) -> bool:
+        """A column that must be ``true``/``false``; anything else is a problem (False)."""
+        value = self.raw(column)
+        if value is None:
+            return False
+        lowered = value.lower()
+        if lowered == _TRUE:
+            return True
+        if lowered != _FALSE:
+            self._bad(column, value)
+        return False
+
+    def text(self, column: str) -> str | None:
+        value = self.raw(column)
+        if value is None or value in _ABSENT or not value:
+            return None
+        return value
+
+
+def _parse_row(cells: Sequence[str], columns: Mapping[str, int]) -> CredentialRow:
+    row = _Row(cells, columns)
+    user = row.raw("user") or ""
+    arn = row.raw("arn") or ""
+    keys: list[AccessKeyState] = []
+    for slot in (1, 2):
+        prefix = f"access_key_{slot}_"
+        active = row.strict_flag(prefix + "active")
+        rotated = row.date(prefix + "last_rotated")
+        last_used = row.date(prefix + "last_used_date")
+        region = row.text(prefix + "last_used_region")
+        service = row.text(prefix + "last_used_service")
+        # An empty slot reads "false, N/A"; only slots holding a key are kept.
+        if active or rotated is not None:
+            keys.append(AccessKeyState(slot, active, rotated, last_used, region, service))
+    certs: list[SigningCertState] = []
+    for slot in (1, 2):
+        prefix = f"cert_{slot}_"
+        active = row.strict_flag(prefix + "active")
+        rotated = row.date(prefix + "last_rotated")
+        if active or rotated is not None:
+            certs.append(SigningCertState(slot, active, rotated))
+    return CredentialRow(
+        user=user,
+        arn=arn,
+        user_creation_time=row.date("user_creation_time"),
+        password_enabled=row.flag("password_enabled"),
+        password_last_used=row.date("password_last_used"),
+        password_last_changed=row.date("password_last_changed"),
+        password_next_rotation=row.date("password_next_rotation"),
+        mfa_active=row.strict_flag("mfa_active"),
+        access_keys=tuple(keys),
+        signing_certs=tuple(certs),
+        is_root=user == ROOT_USER,
+        problems=tuple(row.problems),
+    )
+
+
+def parse_credential_report(
+    content: bytes | str, generated_at: datetime | None = None
+) -> CredentialReport:
+    """Parse the report's CSV (as ``GetCredentialReport`` returns it) into rows.
+
+    Columns are found by header name, so AWS adding or reordering columns is harmless.
+    Empty slots (no key, no certificate) are left out of ``access_keys`` and
+    ``signing_certs``; unreadable cells are listed in the row's ``problems``. Raises
+    ``ValueError`` only when the text has no ``user`` and ``arn`` header at all.
+    """
+    text = content.decode("utf-8-sig", errors="replace") if isinstance(content, bytes) else content
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None:
+        raise ValueError("credential report is empty")
+    columns = {name.strip(): index for index, name in enumerate(header)}
+    if "user" not in columns or "arn" not in columns:
+        raise ValueError("credential report has no 'user' and 'arn' columns")
+    rows = tuple(_parse_row(cells, columns) for cells in reader if any(cells))
+    return CredentialReport(generated_at=as_utc(generated_at), rows=rows)
+
+
+# --- fetching ----------------------------------------------------------------------------
+
+
+class CredentialReportJob:
+    """Generate, wait for and download the credential report, in two steps.
+
+    ``start`` asks AWS to generate the report and returns at once; ``result`` polls until it
+    is ready, with exponential back-off (``initial_delay`` doubling up to ``max_delay``) and
+    at most ``max_wait`` seconds of waiting, then downloads and parses it. ``sleep`` and
+    ``clock`` are injectable so tests need not wait. Every failure leaves ``result`` as a
+    ``SourceError``: AWS's error, or ``Timeout`` when the report never became ready.
+    """
+
+    def __init__(
+        self,
+        iam: IAMClient,
+        *,
+        max_wait: float = 120.0,
+        initial_delay: float = 0.5,
+        max_delay: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        self._iam = iam
+        self._max_wait = max_wait
+        self._initial_delay = initial_delay
+        self._max_delay = max_delay
+        self._sleep = sleep
+        self._clock = clock
+        self._progress = progress or (lambda _line: None)
+        self._state: str | None = None
+        self._failure: SourceError | None = None
+        self._last_error: str | None = None
+
+    def start(self) -> None:
+        """Ask AWS to start generating the report (one call); never raises."""
+        self._progress("generating credential report…")
+        try:
+            self._generate()
+        except SourceError as exc:
+            self._failure = exc
+
+    def _generate(self) -> None:
+        try:
+            self._state = self._iam.generate_credential_report()["State"]
+        except ClientError as exc:
+            if error_code(exc) not in _RETRY_GENERATE:
+                raise as_source_error(GENERATE, exc) from exc
+            self._last_error = error_code(exc)
+        except BotoCoreError as exc:
+            raise as_source_error(GENERATE, exc) from exc
+
+    def _download(self) -> CredentialReport | None:
+        try:
+            answer = self._iam.get_credential_report()
+        except ClientError as exc:
+            code = error_code(exc)
+            if code in _RETRY_GET:
+                self._last_error = code
+                return None
+            if code in _REGENERATE:
+                # Gone between COMPLETE and the download (it expires after 4 hours).
+                self._last_error = code
+                self._state = None
+                return None
+            raise as_source_error(GET, exc) from exc
+        except BotoCoreError as exc:
+            raise as_source_error(GET, exc) from exc
+        try:
+            return parse_credential_report(answer["Content"], answer.get("GeneratedTime"))
+        except (KeyError, ValueError) as exc:
+            raise SourceError(GET, "MalformedResponse", one_line(str(exc))) from exc
+
+    def result(self) -> CredentialReport:
+        """Wait (bounded) for the report and return it parsed; ``SourceError`` on failure."""
+        if self._failure is not None:
+            raise self._failure
+        waited = 0.0
+        delay = self._initial_delay
+        began = self._clock()
+        while True:
+            if self._state != "COMPLETE":
+                self._generate()
+            if self._state == "COMPLETE":
+                report = self._download()
+                if report is not None:
+                    return report
+            # Bound both the sum of our own sleeps and the clock, so neither a fast fake
+            # clock nor a slow real one can make the wait unbounded.
+            elapsed = max(waited, self._clock() - began)
+            if elapsed + delay > self._max_wait:
+                operation = GET if self._state == "COMPLETE" else GENERATE
+                raise SourceError(
+                    operation,
+                    self._last_error or "Timeout",
+                    f"credential report not ready after waiting {elapsed:.0f} s "
+                    f"(last state {self._state or 'unknown'})",
+                )
+            self._progress(f"waiting for the credential report (retry in {delay:g} s)…")
+            self._sleep(delay)
+            waited += delay
+            delay = min(delay * 2, self._max_delay)
+
+
+def fetch_credential_report(
+    iam: IAMClient,
+    *,
+    max_wait: float = 120.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    progress: Callable[[str], None] | None = None,
+) -> CredentialReport:
+    """Generate, wait for and parse the credential report in one go (see the job)."""
+    job = CredentialReportJob(iam, max_wait=max_wait, sleep=sleep, clock=clock, progress=progress)
+    job.start()
+    return job.result()

@@ -1,0 +1,207 @@
+"""Credentials, client configuration and API-call accounting for the collectors.
+
+``make_session`` builds the boto3 session an audit runs with: a named profile or the
+environment, optionally narrowed to an assumed role. Every client is created with
+``CLIENT_CONFIG`` (adaptive retries, bounded timeouts) and never with an explicit
+endpoint, so boto3's own ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_<SERVICE>`` settings keep
+working. ``CallRecorder`` hooks the session's event system and counts calls per operation
+(``iam:GetCredentialReport``) so the benchmark and the tests can prove how few calls an
+audit makes and that every one of them is on the read-only allow-list.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    ParamValidationError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    ReadTimeoutError,
+)
+
+from auditor.collect.common import error_code, error_message
+
+if TYPE_CHECKING:
+    from botocore.model import OperationModel
+
+# Adaptive mode adds client-side rate limiting on top of standard retries, which is what
+# keeps a large account's paginated reads from being throttled into failure.
+CLIENT_CONFIG = Config(
+    retries={"mode": "adaptive", "max_attempts": 10},
+    connect_timeout=10,
+    read_timeout=60,
+    user_agent_extra="iam-auditor",
+)
+
+# The first call of an audit (and assuming a role) says whether the credentials work at
+# all; when AWS is unreachable or they are wrong, saying so promptly beats ten retries.
+IDENTITY_CONFIG = CLIENT_CONFIG.merge(
+    Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5)
+)
+
+# Error codes that mean "these credentials are not usable", as opposed to "not allowed".
+_REJECTED_CODES = frozenset(
+    {
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+        "AuthFailure",
+        "IncompleteSignature",
+        "InvalidSignatureException",
+    }
+)
+_EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
+
+
+class CredentialsError(Exception):
+    """Nothing can be audited with these credentials; ``str()`` is one line for the CLI.
+
+    Raised for an unknown profile, missing, expired or rejected credentials, a role that
+    cannot be assumed and an unreachable endpoint. The CLI prints it and exits with 2.
+    """
+
+
+def describe_credentials_failure(exc: BaseException, doing: str) -> str:
+    """One line saying why ``doing`` (e.g. "identifying the account") failed."""
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return (
+            f"no usable AWS credentials while {doing}: set AWS_PROFILE or pass --profile, "
+            "or provide credentials in the environment"
+        )
+    if isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError):
+        return f"cannot reach AWS while {doing}: {error_message(exc)}"
+    if isinstance(exc, NoRegionError):
+        return f"no AWS region configured while {doing}: pass --region or set AWS_REGION"
+    code = error_code(exc)
+    if code in _EXPIRED_CODES:
+        return f"AWS credentials have expired ({code}) while {doing}: refresh them and retry"
+    if code in _REJECTED_CODES:
+        return f"AWS rejected the credentials ({code}) while {doing}: {error_message(exc)}"
+    return f"{doing} failed: {code}: {error_message(exc)}"
+
+
+def make_session(
+    profile: str | None = None,
+    region: str | None = None,
+    role_arn: str | None = None,
+    external_id: str | None = None,
+    session_name: str = "iam-auditor",
+) -> boto3.Session:
+    """A boto3 session from ``profile`` (or the environment), optionally as ``role_arn``.
+
+    With ``role_arn`` the role is assumed once through STS (with ``external_id`` when
+    given) and the returned session holds its temporary credentials, valid for an hour,
+    which covers an audit. Raises ``CredentialsError`` for an unknown profile or a role
+    that cannot be assumed.
+    """
+    try:
+        base = boto3.Session(profile_name=profile, region_name=region)
+    except ProfileNotFound:
+        config_file = os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")
+        raise CredentialsError(f"AWS profile {profile!r} not found in {config_file}") from None
+    if role_arn is None:
+        return base
+    params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": session_name}
+    if external_id:
+        params["ExternalId"] = external_id
+    try:
+        sts = base.client("sts", config=IDENTITY_CONFIG)
+        answer = sts.assume_role(**params)
+    except (ClientError, BotoCoreError) as exc:
+        if isinstance(exc, ParamValidationError):
+            raise CredentialsError(f"cannot assume role {role_arn}: {error_message(exc)}") from None
+        reason = describe_credentials_failure(exc, f"assuming role {role_arn}")
+        raise CredentialsError(reason) from None
+    creds = answer["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=base.region_name,
+    )
+
+
+# IAM policy action prefixes where they differ from botocore's service name.
+_ACTION_PREFIX = {"accessanalyzer": "access-analyzer"}
+_CONTEXT_KEY = "iam_auditor_operation"
+
+
+def action_name(model: OperationModel) -> str:
+    """``access-analyzer:ListAnalyzers`` for botocore's ListAnalyzers operation model."""
+    service = model.service_model.service_name
+    return f"{_ACTION_PREFIX.get(service, service)}:{model.name}"
+
+
+class CallRecorder:
+    """Counts API calls (and HTTP attempts, retries included) per operation.
+
+    ``attach`` it to a session before creating clients: clients copy the session's event
+    handlers when they are made. A call is counted once however often it is retried;
+    ``attempts`` counts each HTTP request sent (a stubbed call sends none). Thread-safe, so
+    regional calls made from a pool are counted too.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: Counter[str] = Counter()
+        self._attempts: Counter[str] = Counter()
+        self._uid = f"iam-auditor-recorder-{id(self)}"
+
+    def attach(self, session: boto3.Session) -> None:
+        """Start counting the calls of clients created from ``session`` from now on."""
+        # before-parameter-build is emitted (not emitted-until-response) once per call, so
+        # a Stubber or moto answering the call cannot hide it from us.
+        session.events.register(
+            "before-parameter-build", self._on_call, unique_id=self._uid + "-call"
+        )
+        session.events.register(
+            "response-received", self._on_attempt, unique_id=self._uid + "-attempt"
+        )
+
+    def detach(self, session: boto3.Session) -> None:
+        """Stop counting for clients created from ``session`` after this point."""
+        session.events.unregister("before-parameter-build", unique_id=self._uid + "-call")
+        session.events.unregister("response-received", unique_id=self._uid + "-attempt")
+
+    def _on_call(self, model: OperationModel, context: dict[str, Any], **_: Any) -> None:
+        name = action_name(model)
+        context[_CONTEXT_KEY] = name
+        with self._lock:
+            self._calls[name] += 1
+
+    def _on_attempt(self, context: dict[str, Any] | None = None, **_: Any) -> None:
+        name = (context or {}).get(_CONTEXT_KEY)
+        if name:
+            with self._lock:
+                self._attempts[str(name)] += 1
+
+    @property
+    def calls(self) -> dict[str, int]:
+        """API calls per operation, sorted by operation name."""
+        with self._lock:
+            return dict(sorted(self._calls.items()))
+
+    @property
+    def attempts(self) -> dict[str, int]:
+        """HTTP requests sent per operation (retries included), sorted by operation name."""
+        with self._lock:
+            return dict(sorted(self._attempts.items()))
+
+    @property
+    def total(self) -> int:
+        """All API calls counted so far."""
+        with self._lock:
+            return sum(self._calls.values())
