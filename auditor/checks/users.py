@@ -1,1 +1,492 @@
-"""Checks (being written)."""
+"""Checks on IAM users' credentials, read from the credential report (USER-001..008).
+
+One result per user, PASS included, so a report shows every user was looked at. A row the
+collector could not fully parse (``CredentialRow.problems``) gives an ERROR for that user and
+the others are still judged: guessing a value from a broken cell could turn a FAIL into a
+PASS. Ages are whole days before ``snap.collected_at`` so a saved snapshot re-audits to the
+same findings. This module also holds the few helpers the root, key, role and account checks
+share (``need``, ``age_days``, ``as_utc``, ``iso``, ``problem_result``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from auditor.checks.registry import CheckContext, check
+from auditor.model import ResourceType, Result, Severity, Source, Status
+from auditor.snapshot import CredentialRow, Snapshot
+
+T = TypeVar("T")
+
+CREDENTIAL_REPORT_DOC = (
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html"
+)
+MFA_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa.html"
+UNUSED_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_finding-unused.html"
+BEST_PRACTICES_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html"
+SECURITY_HUB_IAM_DOC = "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html"
+
+
+# --- helpers shared by the check modules -------------------------------------------------
+
+
+def need(value: T | None, source: Source) -> T:
+    """The collected part a check declared in ``needs``; the analyzer guarantees it is there.
+
+    Raising (rather than judging an empty default) keeps a broken contract loud: the
+    analyzer turns a crashed check into ERROR, never into PASS.
+    """
+    if value is None:
+        raise LookupError(f"source {source.value} is missing; the check needs it")
+    return value
+
+
+def age_days(now: datetime, then: datetime) -> int:
+    """Whole days from ``then`` to ``now``; naive datetimes are taken as UTC."""
+    return (as_utc(now) - as_utc(then)).days
+
+
+def seconds_between(a: datetime, b: datetime) -> float:
+    """Absolute seconds between two instants (naive means UTC)."""
+    return abs((as_utc(a) - as_utc(b)).total_seconds())
+
+
+def as_utc(value: datetime) -> datetime:
+    """``value`` made timezone-aware (naive datetimes are taken as UTC), for comparisons."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    """An ISO 8601 string for evidence, or None."""
+    return value.isoformat() if value is not None else None
+
+
+def problem_result(row: CredentialRow) -> Result:
+    """ERROR for a credential-report row whose cells could not all be parsed."""
+    who = "The root user's" if row.is_root else f"{row.user}'s"
+    return Result(
+        status=Status.ERROR,
+        resource_arn=row.arn,
+        resource_name=row.user,
+        detail=f"{who} credential report row could not be read: {'; '.join(row.problems)}.",
+        evidence={"problems": list(row.problems)},
+        resource_type=ResourceType.ACCOUNT if row.is_root else ResourceType.USER,
+    )
+
+
+def credential_users(snap: Snapshot) -> tuple[CredentialRow, ...]:
+    """The IAM users' rows of the credential report (root excluded)."""
+    return need(snap.credential_report, Source.CREDENTIAL_REPORT).users
+
+
+def slots(keys: tuple[int, ...]) -> str:
+    """``key 1`` / ``keys 1 and 2`` for details."""
+    if len(keys) == 1:
+        return f"key {keys[0]}"
+    return "keys " + " and ".join(str(k) for k in keys)
+
+
+def _result(row: CredentialRow, status: Status, detail: str, **evidence: object) -> Result:
+    return Result(
+        status=status,
+        resource_arn=row.arn,
+        resource_name=row.user,
+        detail=detail,
+        evidence=evidence,
+        resource_type=ResourceType.USER,
+    )
+
+
+def _console(row: CredentialRow) -> bool:
+    return row.password_enabled is True
+
+
+# --- checks ------------------------------------------------------------------------------
+
+
+@check(
+    id="USER-001",
+    slug="console-user-no-mfa",
+    title="IAM users with a console password have MFA enabled",
+    severity=Severity.HIGH,
+    resource_type=ResourceType.USER,
+    needs={Source.CREDENTIAL_REPORT},
+    rationale=(
+        "A console password alone can be phished, guessed or reused from another breach. "
+        "MFA makes a stolen password insufficient to sign in to the account."
+    ),
+    remediation=(
+        "IAM console > Users > the user > Security credentials > Multi-factor "
+        "authentication (MFA) > Assign MFA device; prefer a passkey or security key. If the "
+        "user does not need the console, delete the console password instead."
+    ),
+    remediation_cli="aws iam delete-login-profile --user-name USER_NAME",
+    references=(MFA_DOC, SECURITY_HUB_IAM_DOC),
+    cis_7=("2.10",),
+    cis_5=("1.9",),
+    fsbp=("IAM.5",),
+)
+def console_user_no_mfa(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
+    """FAIL for each user with a console password and no active MFA device."""
+    for row in credential_users(snap):
+        if row.problems:
+            yield problem_result(row)
+        elif not _console(row):
+            yield _result(row, Status.PASS, f"{row.user} has no console password.")
+        elif row.mfa_active:
+            yield _result(row, Status.PASS, f"{row.user} signs in to the console with MFA.")
+        else:
+            yield _result(
+                row,
+                Status.FAIL,
+                f"{row.user} has a console password and no MFA device.",
+                password_enabled=True,
+                mfa_active=False,
+                password_last_used=iso(row.password_last_used),
+            )
+
+
+@check(
+    id="USER-002",
+    slug="user-no-mfa",
+    title="Every IAM user has MFA enabled",
+    severity=Severity.LOW,
+    resource_type=ResourceType.USER,
+    needs={Source.CREDENTIAL_REPORT},
+    rationale=(
+        "MFA on every user protects the console password and lets policies require "
+        "aws:MultiFactorAuthPresent for sensitive API calls. A user without MFA is one "
+        "leaked secret away from compromise."
+    ),
+    remediation=(
+        "IAM console > Users > the user > Security credentials > Multi-factor "
+        "authentication (MFA) > Assign MFA device."
+    ),
+    remediation_cli=(
+        "aws iam enable-mfa-device --user-name USER_NAME --serial-number MFA_SERIAL_ARN "
+        "--authentication-code1 CODE1 --authentication-code2 CODE2"
+    ),
+    references=(MFA_DOC, SECURITY_HUB_IAM_DOC),
+    fsbp=("IAM.19",),
+)
+def user_no_mfa(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
+    """FAIL for each user without an active MFA device, console password or not."""
+    for row in credential_users(snap):
+        if row.problems:
+            yield problem_result(row)
+        elif row.mfa_active:
+            yield _result(row, Status.PASS, f"{row.user} has MFA enabled.")
+        else:
+            yield _result(row, Status.FAIL, f"{row.user} has no MFA device.", mfa_active=False)
+
+
+@check(
+    id="USER-003",
+    slug="console-password-unused",
+    title="Console passwords unused for 45 days are removed",
+    severity=Severity.MEDIUM,
+    resource_type=ResourceType.USER,
+    needs={Source.CREDENTIAL_REPORT},
+    rationale=(
+        "A console password nobody uses is attack surface with no owner watching it. "
+        "Removing unused passwords shrinks what an attacker can guess or phish."
+    ),
+    remediation=(
+        "IAM console > Users > the user > Security credentials > Console sign-in > Manage "
+        "console access > Disable."
+    ),
+    remediation_cli="aws iam delete-login-profile --user-name USER_NAME",
+    references=(UNUSED_DOC, SECURITY_HUB_IAM_DOC),
+    cis_7=("2.11",),
+    cis_5=("1.11",),
+    fsbp=("IAM.22",),
+)
+def console_password_unused(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
+    """FAIL for each console password unused (or, never used, set) longer than the limit."""
+    limit = ctx.thresholds.unused_credentials_days
+    for row in credential_users(snap):
+        if row.problems:
+            yield problem_result(row)
+            continue
+        if not _console(row):
+            yield _result(row, Status.PASS, f"{row.user} has no console password.")
+            continue
+        never_used = row.password_last_used is None
+        since = row.password_last_used or row.password_last_changed or row.user_creation_time
+        if since is None:
+            yield _result(
+                row,
+                Status.ERROR,
+                f"{row.user}'s console password has no last-used, last-changed or creation "
+                "date in the credential report.",
+            )
+            continue
+        days = age_days(snap.collected_at, since)
+        if never_used:
+            what = f"{row.user}'s console password has never been used and was set {days} days ago"
+        else:
+            what = f"{row.user}'s console password was last used {days} days ago"
+        yield _result(
+            row,
+            Status.PASS if days <= limit else Status.FAIL,
+            f"{what}; the limit is {limit}.",
+            never_used=never_used,
+            days_since_use=days,
+            limit_days=limit,
+            password_last_used=iso(row.password_last_used),
+            password_last_changed=iso(row.password_last_changed),
+        )
+
+
+@check(
+    id="USER-004",
+    slug="dormant-user",
+    title="IAM users have used a credential within 90 days",
+    severity=Severity.LOW,
+    resource_type=ResourceType.USER,
+    needs={Source.CREDENTIAL_REPORT},
+    rationale=(
+        "A user that has not signed in or called the API for months usually belongs to "
+        "someone who left or a workload that was retired. Dormant users keep their "
+        "permissions and are rarely watched."
+    ),
+    remediation=(
+        "Confirm the user's owner. If it is no longer needed, IAM console > Users > select "
+        "the user > Delete; otherwise deactivate its credentials until they are needed."
+    ),
+    remediation_cli="aws iam delete-user --user-name USER_NAME",
+    references=(UNUSED_DOC,),
+)
+def dormant_user(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
+    """FAIL for users older than the limit with no password or key use within it."""
+    limit = ctx.thresholds.dormant_user_days
+    for row in credential_users(snap):
+        if row.problems:
+            yield problem_result(row)
+            continue
+        created = row.user_creation_time
+        if created is not None and age_days(snap.collected_at, created) <= limit:
+            days = age_days(snap.collected_at, created)
+            yield _result(
+                row, Status.PASS, f"{row.user} was created {days} days ago, within {limit}."
+            )
+            continue
+        uses = [row.password_last_used, *(k.last_used for k in row.access_keys)]
+        last = max((u for u in uses if u is not None), key=as_utc, default=None)
+        last_days = age_days(snap.collected_at, last) if last is not None else None
+        evidence: dict[str, object] = {
+            "last_credential_use": iso(last),
+            "days_since_use": last_days,
+            "limit_days": limit,
+            "user_creation_time": iso(created),
+        }
+        if last_days is not None and last_days <= limit:
+            yield _result(
+                row,
+                Status.PASS,
+                f"{row.user} last used a credential {last_days} days ago.",
+                **evidence,
+            )
+        else:
+            when = "never" if last_days is None else f"{last_days} days ago"
+            yield _result(
+                row,
+                Status.FAIL,
+                f"{row.user} has used no password or access key in {limit} days "
+                f"(last use: {when}).",
+                **evidence,
+            )
+
+
+@check(
+    id="USER-005",
+    slug="user-signing-cert",
+    title="IAM users have no active X.509 signing certificates",
+    severity=Severity.LOW,
+    resource_type=ResourceType.USER,
+    needs={Source.CREDENTIAL_REPORT},
+    rationale=(
+        "X.509 signing certificates are a legacy long-term credential used by a few old "
+        "SOAP APIs. An active one is a credential that key-rotation processes usually miss."
+    ),
+    remediation=(
+        "IAM console > Users > the user > Security credentials > X.509 signing "
+        "certificates > Actions > Deactivate, then Delete once nothing breaks."
+    ),
+    remediation_cli=(
+        "aws iam update-signing-certificate --user-name USER_NAME --certificate-id CERT_ID "
+        "--status Inactive"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateSigningCertificate.html",
+        CREDENTIAL_REPORT_DOC,
+    ),
+)
+def user_signing_cert(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
+    """FAIL for each user holding an active X.509 signing certificate."""
+    for row in credential_users(snap):
+        if row.problems:
+            yield problem_result(row)
+            continue
+        active = tuple(c.slot for c in row.signing_certs if c.active)
+        if active:
+            cert = "certificate" if len(active) == 1 else "certificates"
+            yield _result(
+                row,
+                Status.FAIL,
+                f"{row.user} has {len(active)} active X.509 signing {cert} "
+                f"(slot {', '.join(map(str, active))}).",
+                active_cert_slots=list(active),
+            )
+        else:
+            yield _result(row, Status.PASS, f"{row.user} has no active signing certificate.")
+
+
+@check(
+    id="USER-006",
+    slug="console-user-with-keys",
+    title="Console users do not also hold active access keys",
+    severity=Severity.LOW,
+    resource_type=ResourceType.USER,
+    needs={Source.CREDENTIAL_REPORT},
+    rationale=(
+        "A person who signs in to the console can get short-lived CLI credentials through "
+        "IAM Identity Center or CloudShell. Long-lived keys on a human user are the "
+        "credential most often leaked in code and configuration."
+    ),
+    remediation=(
+        "IAM console > Users > the user > Security credentials > Access keys > Actions > "
+        "Deactivate, then Delete; use temporary credentials for the CLI."
+    ),
+    remediation_cli=(
+        "aws iam update-access-key --user-name USER_NAME --access-key-id ACCESS_KEY_ID "
+        "--status Inactive"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html",
+        BEST_PRACTICES_DOC,
+    ),
+)
+def console_user_with_keys(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
+    """FAIL for each user with both a console password and an active access key."""
+    for row in credential_users(snap):
+        if row.problems:
+            yield problem_result(row)
+            continue
+        active = tuple(k.slot for k in row.active_keys)
+        if _console(row) and active:
+            yield _result(
+                row,
+                Status.FAIL,
+                f"{row.user} signs in to the console and also holds active access {slots(active)}.",
+                active_key_slots=list(active),
+            )
+        elif _console(row):
+            yield _result(row, Status.PASS, f"{row.user} is a console user with no active keys.")
+        else:
+            yield _result(row, Status.PASS, f"{row.user} has no console password.")
+
+
+@check(
+    id="USER-007",
+    slug="workload-user",
+    title="Workloads use roles, not IAM users with access keys",
+    severity=Severity.LOW,
+    resource_type=ResourceType.USER,
+    needs={Source.CREDENTIAL_REPORT},
+    rationale=(
+        "A user with access keys and no console password is a workload identity holding "
+        "long-term credentials. Roles on AWS compute, and IAM Roles Anywhere or OIDC "
+        "federation outside AWS, give workloads temporary credentials that expire by "
+        "themselves."
+    ),
+    remediation=(
+        "Give the workload a role (instance profile, task role, Lambda role; IAM Roles "
+        "Anywhere or OIDC federation outside AWS), then IAM console > Users > the user > "
+        "Security credentials > Access keys > Deactivate, and delete the user."
+    ),
+    remediation_cli=(
+        "aws iam update-access-key --user-name USER_NAME --access-key-id ACCESS_KEY_ID "
+        "--status Inactive"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles.html",
+        "https://docs.aws.amazon.com/rolesanywhere/latest/userguide/introduction.html",
+        BEST_PRACTICES_DOC,
+    ),
+)
+def workload_user(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
+    """FAIL for each user without a console password that holds an active access key."""
+    for row in credential_users(snap):
+        if row.problems:
+            yield problem_result(row)
+            continue
+        active = tuple(k.slot for k in row.active_keys)
+        if not _console(row) and active:
+            yield _result(
+                row,
+                Status.FAIL,
+                f"{row.user} has no console password but holds active access {slots(active)}: "
+                "a workload, which should use a role for temporary credentials.",
+                active_key_slots=list(active),
+            )
+        elif active:
+            yield _result(row, Status.PASS, f"{row.user} is a console user, not a workload.")
+        else:
+            yield _result(row, Status.PASS, f"{row.user} holds no active access keys.")
+
+
+@check(
+    id="USER-008",
+    slug="phishing-resistant-mfa",
+    title="IAM users' MFA is a security key or hardware token, not an authenticator app",
+    severity=Severity.INFO,
+    resource_type=ResourceType.USER,
+    needs={Source.CREDENTIAL_REPORT, Source.VIRTUAL_MFA},
+    rationale=(
+        "Codes from an authenticator app can be relayed by a phishing site in real time; "
+        "FIDO security keys and passkeys are bound to the real sign-in page and cannot. "
+        "Users without any MFA are reported by USER-002 and not judged here."
+    ),
+    remediation=(
+        "IAM console > Users > the user > Security credentials > Assign MFA device > "
+        "Passkey or security key; then remove the virtual MFA device."
+    ),
+    remediation_cli=(
+        "aws iam deactivate-mfa-device --user-name USER_NAME --serial-number VIRTUAL_MFA_ARN"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_enable_fido.html",
+        MFA_DOC,
+    ),
+)
+def phishing_resistant_mfa(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
+    """FAIL for each MFA-enabled user with a virtual MFA device assigned."""
+    devices = need(snap.virtual_mfa_devices, Source.VIRTUAL_MFA)
+    for row in credential_users(snap):
+        if row.problems:
+            yield problem_result(row)
+            continue
+        if not row.mfa_active:
+            continue
+        virtual = sorted(
+            d.serial_number
+            for d in devices
+            if d.user_arn == row.arn or (d.user_name is not None and d.user_name == row.user)
+        )
+        if virtual:
+            yield _result(
+                row,
+                Status.FAIL,
+                f"{row.user}'s MFA includes a virtual (authenticator app) device; register a "
+                "security key or passkey instead.",
+                virtual_mfa_devices=virtual,
+            )
+        else:
+            yield _result(
+                row,
+                Status.PASS,
+                f"{row.user}'s MFA is a security key, passkey or hardware token.",
+            )

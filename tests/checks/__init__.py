@@ -1,0 +1,1 @@
+"""Tests of the check catalog, one module per check module."""
