@@ -1,0 +1,405 @@
+"""The analyzer: run the selected checks over a snapshot, apply the config, score the result.
+
+``selected_checks`` and ``needed_sources`` decide what runs and therefore what is collected;
+``analyze`` turns each check's ``Result`` into a ``Finding`` (stable id, severity after
+config and per-result overrides, remediation, compliance), reports ERROR - never PASS - for
+a check whose data is missing or that crashed, and marks FAIL findings matched by a mute
+(muted findings stay in the report). ``score`` and ``exit_code`` are pure functions of the
+findings; docs/scoring.md explains both with a worked example.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import logging
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import UTC, date
+from decimal import ROUND_HALF_UP, Decimal
+from fnmatch import fnmatchcase
+from fractions import Fraction
+from typing import Any
+
+from auditor.checks import Check, CheckContext, all_checks
+from auditor.config import Mute, Settings
+from auditor.model import (
+    Finding,
+    Report,
+    ResourceType,
+    Result,
+    Score,
+    Severity,
+    Source,
+    Status,
+    Tool,
+    finding_id,
+)
+from auditor.snapshot import Snapshot
+
+logger = logging.getLogger(__name__)
+
+# How much one check counts towards the score, by its severity. Info checks are advice and
+# do not move the score; a critical check outweighs three medium ones.
+SEVERITY_WEIGHT: Mapping[Severity, int] = {
+    Severity.CRITICAL: 10,
+    Severity.HIGH: 6,
+    Severity.MEDIUM: 3,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
+
+# (lowest score for the grade, grade), best first.
+GRADE_FLOORS: tuple[tuple[float, str], ...] = ((90, "A"), (80, "B"), (70, "C"), (60, "D"))
+
+# The best grade an account can get while it has an unmuted FAIL of this severity.
+GRADE_CAPS: Mapping[Severity, str] = {Severity.CRITICAL: "D", Severity.HIGH: "B"}
+
+EXIT_OK = 0
+EXIT_FAIL = 1
+EXIT_INCOMPLETE = 3
+
+
+# --- what runs ---------------------------------------------------------------------------
+
+
+def selected_checks(
+    settings: Settings,
+    only: Collection[str] | None = None,
+    *,
+    available: Sequence[Check] | None = None,
+) -> list[Check]:
+    """The checks to run, in catalog order: enabled in the config, narrowed by ``only``.
+
+    ``only`` holds check ids (any case) or slugs from ``--checks``; None or empty means
+    every enabled check. ``available`` defaults to ``all_checks()``. Raises ``ValueError``
+    for a name that is no check, and for a check that ``only`` asks for but the config
+    disables: running nothing and reporting a clean audit would be the worse surprise.
+    """
+    catalog = list(all_checks() if available is None else available)
+    enabled = [c for c in catalog if _override_enabled(settings, c.meta.id)]
+    if not only:
+        return enabled
+    wanted: set[str] = set()
+    for name in only:
+        match = _lookup(catalog, name)
+        if match is None:
+            raise ValueError(f"unknown check {name.strip()!r} in --checks{_hint(catalog, name)}")
+        if not _override_enabled(settings, match.meta.id):
+            where = f" in {settings.source}" if settings.source else ""
+            raise ValueError(
+                f"check {match.meta.id} ({match.meta.slug}) is disabled by "
+                f"[checks.{match.meta.id}]{where}; enable it there to run it"
+            )
+        wanted.add(match.meta.id)
+    return [c for c in enabled if c.meta.id in wanted]
+
+
+def _override_enabled(settings: Settings, check_id: str) -> bool:
+    override = settings.checks.get(check_id)
+    return override is None or override.enabled
+
+
+def _lookup(catalog: Sequence[Check], name: str) -> Check | None:
+    key = name.strip()
+    return next(
+        (c for c in catalog if c.meta.id == key.upper() or c.meta.slug == key.lower()), None
+    )
+
+
+def _hint(catalog: Sequence[Check], name: str) -> str:
+    names = [c.meta.slug for c in catalog] + [c.meta.id.lower() for c in catalog]
+    close = difflib.get_close_matches(name.strip().lower(), names, n=1, cutoff=0.75)
+    if close:
+        return f" (did you mean {close[0]}?)"
+    return "; `iam-auditor checks` lists ids and slugs"
+
+
+def needed_sources(checks: Iterable[Check]) -> frozenset[Source]:
+    """Every source some check needs: the collector fetches these and nothing else."""
+    out: set[Source] = set()
+    for c in checks:
+        out |= c.meta.needs
+    return frozenset(out)
+
+
+# --- running the checks ------------------------------------------------------------------
+
+
+def analyze(
+    snapshot: Snapshot,
+    settings: Settings,
+    checks: Sequence[Check],
+    *,
+    tool: Tool,
+    today: date | None = None,
+) -> Report:
+    """Judge ``snapshot`` with ``checks`` under ``settings``; never raises for a check's sake.
+
+    A check whose data failed to collect, was never collected, or that raised, yields one
+    ERROR finding on the account root instead of results. ``today`` decides which mutes
+    have expired; it defaults to the day (UTC) the snapshot was collected, so that
+    re-auditing a saved snapshot gives the same report. ``generated_at`` is the collection
+    time for the same reason: the findings describe the account as it was then.
+    """
+    context = CheckContext(
+        thresholds=settings.thresholds, trusted_account_ids=settings.trusted_account_ids
+    )
+    findings: list[Finding] = []
+    for chk in checks:
+        findings.extend(_run_check(chk, snapshot, settings, context))
+    findings = raise_for_context(findings, snapshot)
+    if today is None:
+        today = _utc_date(snapshot)
+    findings, notes = apply_mutes(findings, settings.mutes, today)
+    credential_report = snapshot.credential_report
+    return Report(
+        tool=tool,
+        account_id=snapshot.account_id,
+        partition=snapshot.partition,
+        generated_at=snapshot.collected_at,
+        credential_report_generated_at=(
+            credential_report.generated_at if credential_report is not None else None
+        ),
+        score=score(findings),
+        findings=tuple(findings),
+        gaps=snapshot.gaps,
+        notes=tuple(notes),
+    )
+
+
+def _utc_date(snapshot: Snapshot) -> date:
+    collected = snapshot.collected_at
+    return (collected.astimezone(UTC) if collected.tzinfo else collected).date()
+
+
+def _run_check(
+    chk: Check, snapshot: Snapshot, settings: Settings, context: CheckContext
+) -> list[Finding]:
+    """One check's findings, or the single ERROR finding that says why it could not look."""
+    meta = chk.meta
+    # Enum order, so the gap named for a check needing two failed sources is stable.
+    for source in (s for s in Source if s in meta.needs):
+        gap = snapshot.gap(source)
+        if gap is not None:
+            evidence: dict[str, Any] = {
+                "operation": gap.operation,
+                "error": gap.error,
+                "message": gap.message,
+            }
+            return [
+                _error(
+                    chk,
+                    snapshot,
+                    settings,
+                    f"Could not evaluate: {gap.operation} failed with {gap.error}",
+                    evidence,
+                )
+            ]
+    for source in (s for s in Source if s in meta.needs):
+        if not snapshot.has(source):
+            return [
+                _error(
+                    chk,
+                    snapshot,
+                    settings,
+                    f"Could not evaluate: {source.value} data not collected "
+                    "(the snapshot was taken without the checks that need it)",
+                    {"source": source.value, "error": "NotCollected"},
+                )
+            ]
+    try:
+        # list() inside the try: a check that fails halfway must not leave half its verdicts.
+        results = list(chk.run(snapshot, context))
+        bad = next((r for r in results if not isinstance(r, Result)), None)
+        if bad is not None:
+            raise TypeError(f"check yielded {type(bad).__name__}, not Result")
+    except Exception as exc:
+        logger.exception("check %s raised %s; reporting ERROR", meta.id, type(exc).__name__)
+        return [
+            _error(
+                chk,
+                snapshot,
+                settings,
+                f"Could not evaluate: the check failed with {type(exc).__name__}: {exc}",
+                {"error": type(exc).__name__, "message": str(exc)},
+            )
+        ]
+    return [_finding(chk, snapshot, settings, r) for r in results]
+
+
+def _configured_severity(chk: Check, settings: Settings) -> Severity | None:
+    override = settings.checks.get(chk.meta.id)
+    return override.severity if override is not None else None
+
+
+def _remediation(chk: Check) -> str:
+    text = chk.meta.remediation.strip()
+    cli = chk.meta.remediation_cli.strip()
+    return f"{text} CLI: {cli}" if cli else text
+
+
+def _finding(chk: Check, snapshot: Snapshot, settings: Settings, result: Result) -> Finding:
+    """``result`` with the check's metadata, its stable id and its effective severity.
+
+    The check's own per-result severity is the most specific judgement (ROOT-004 is critical
+    when a root key was used), then the config's ``[checks.ID] severity``, then the catalog.
+    """
+    meta = chk.meta
+    configured = _configured_severity(chk, settings)
+    reason: str | None = None
+    if result.severity is not None:
+        severity = result.severity
+        if severity is not meta.severity:
+            reason = f"set to {severity.value} by the check for this resource (see detail)"
+    elif configured is not None:
+        severity = configured
+        if severity is not meta.severity:
+            reason = f"set to {severity.value} by [checks.{meta.id}] in the configuration"
+    else:
+        severity = meta.severity
+    return Finding(
+        finding_id=finding_id(snapshot.account_id, meta.id, result.resource_arn, result.qualifier),
+        check_id=meta.id,
+        slug=meta.slug,
+        title=meta.title,
+        severity=severity,
+        base_severity=meta.severity,
+        status=result.status,
+        resource_type=result.resource_type or meta.resource_type,
+        resource_arn=result.resource_arn,
+        resource_name=result.resource_name,
+        detail=result.detail,
+        evidence=dict(result.evidence),
+        remediation=_remediation(chk),
+        compliance=meta.compliance,
+        severity_reason=reason,
+    )
+
+
+def _error(
+    chk: Check,
+    snapshot: Snapshot,
+    settings: Settings,
+    detail: str,
+    evidence: Mapping[str, Any],
+) -> Finding:
+    """The one ERROR finding, on the account root, for a check that could not look."""
+    result = Result(
+        status=Status.ERROR,
+        resource_arn=snapshot.root_arn,
+        resource_name=snapshot.account_id,
+        detail=detail,
+        evidence=evidence,
+        resource_type=ResourceType.ACCOUNT,
+    )
+    return _finding(chk, snapshot, settings, result)
+
+
+def raise_for_context(findings: list[Finding], snapshot: Snapshot) -> list[Finding]:
+    """Hook for CHECKS.md's "Context" rule; today it returns ``findings`` unchanged.
+
+    The rule to come: a finding about a principal that is admin-equivalent or can escalate
+    (PERM-002 / PERM-007 FAIL on it) has its severity raised one level with
+    ``Severity.raised()``, keeps ``base_severity`` and says why in ``severity_reason``.
+    It runs after config overrides and before mutes and scoring, so the raised severity
+    counts in the score and in ``--fail-on``.
+    """
+    del snapshot  # used by the rule to come
+    return findings
+
+
+# --- mutes -------------------------------------------------------------------------------
+
+
+def apply_mutes(
+    findings: Iterable[Finding], mutes: Sequence[Mute], today: date
+) -> tuple[list[Finding], list[str]]:
+    """Mark FAIL findings matched by a live mute as muted; note every expired mute.
+
+    Only FAIL is mutable: PASS needs no mute, and muting an ERROR would hide that the audit
+    is incomplete. A mute matches on the check id and an fnmatch glob over the whole
+    resource ARN (case-sensitive). A mute is live through its ``expires`` date; the first
+    live mute in config order that matches gives the reason.
+    """
+    live = [m for m in mutes if m.expires is None or m.expires >= today]
+    notes = [
+        f"Mute for {m.check} on {m.resource} expired on {m.expires.isoformat()} "
+        "and no longer applies"
+        for m in mutes
+        if m.expires is not None and m.expires < today
+    ]
+    out: list[Finding] = []
+    for f in findings:
+        mute = None
+        if f.status is Status.FAIL:
+            mute = next((m for m in live if mute_matches(m, f)), None)
+        out.append(
+            f if mute is None else dataclasses.replace(f, muted=True, mute_reason=mute.reason)
+        )
+    return out, notes
+
+
+def mute_matches(mute: Mute, finding: Finding) -> bool:
+    """True when ``mute`` names the finding's check and its glob matches the resource ARN."""
+    return mute.check == finding.check_id and fnmatchcase(finding.resource_arn, mute.resource)
+
+
+# --- score and exit code -----------------------------------------------------------------
+
+
+def score(findings: Iterable[Finding]) -> Score:
+    """The account's score (0-100, one decimal) and grade; see docs/scoring.md.
+
+    Per check, the share of its unmuted PASS among its unmuted PASS + FAIL findings,
+    weighted by the check's severity (the highest severity among those findings, so config
+    overrides count). ERROR and muted findings are not judged. Nothing judged scores 100.
+    The grade follows the rounded value, then is capped: no better than D with an unmuted
+    critical FAIL, no better than B with an unmuted high FAIL.
+    """
+    passed: dict[str, int] = {}
+    judged: dict[str, int] = {}
+    weight: dict[str, int] = {}
+    worst_fail: Severity | None = None
+    for f in findings:
+        if f.muted or f.status is Status.ERROR:
+            continue
+        judged[f.check_id] = judged.get(f.check_id, 0) + 1
+        passed[f.check_id] = passed.get(f.check_id, 0) + (f.status is Status.PASS)
+        weight[f.check_id] = max(weight.get(f.check_id, 0), SEVERITY_WEIGHT[f.severity])
+        if f.status is Status.FAIL and (worst_fail is None or f.severity.rank > worst_fail.rank):
+            worst_fail = f.severity
+    total = sum(weight[c] for c in judged)
+    if total == 0:
+        value = Fraction(100)
+    else:
+        # Exact fractions until the single rounding, so the doc's arithmetic is the code's.
+        earned = sum((Fraction(weight[c] * passed[c], judged[c]) for c in judged), Fraction(0))
+        value = 100 * earned / total
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    rounded = float(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return Score(value=rounded, grade=grade(rounded, worst_fail))
+
+
+def grade(value: float, worst_fail: Severity | None = None) -> str:
+    """The letter for ``value``, capped by the most severe unmuted FAIL."""
+    letter = next((g for floor, g in GRADE_FLOORS if value >= floor), "F")
+    cap = GRADE_CAPS.get(worst_fail) if worst_fail is not None else None
+    # Letters sort A < B < ... < F, so the worse grade is the larger letter.
+    return max(letter, cap) if cap is not None else letter
+
+
+def exit_code(report: Report, fail_on: Severity | None) -> int:
+    """The process exit code for ``report``: 3 incomplete, 1 failing, 0 clean.
+
+    Incomplete (any ERROR finding) wins over failing: a scheduled job must learn that part
+    of the account went unexamined even when what was examined also fails. ``fail_on=None``
+    (``--fail-on never``) never exits 1. Muted findings never count.
+    """
+    if not report.complete:
+        return EXIT_INCOMPLETE
+    if fail_on is not None and any(
+        f.status is Status.FAIL and not f.muted and f.severity.rank >= fail_on.rank
+        for f in report.findings
+    ):
+        return EXIT_FAIL
+    return EXIT_OK
