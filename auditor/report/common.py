@@ -1,0 +1,115 @@
+"""Helpers every renderer shares: finding order, UTC timestamps, JSON-safe evidence.
+
+The renderers must agree on what comes first and on how a time or a piece of evidence
+is spelled, or the JSON, CSV and HTML of one run would tell slightly different stories.
+Everything here is pure: values in, values out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import math
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from auditor.model import Compliance, Finding, Status
+
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+# Display groups, in report order: what needs action first, then what could not be
+# looked at, then what a person chose to accept, then what is fine.
+_GROUP_FAIL = 0
+_GROUP_ERROR = 1
+_GROUP_MUTED = 2
+_GROUP_PASS = 3
+
+
+def utc_timestamp(moment: datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SSZ`` in UTC; a naive datetime is taken to be UTC already."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime(TIMESTAMP_FORMAT)
+
+
+def optional_utc_timestamp(moment: datetime | None) -> str | None:
+    """``utc_timestamp`` that passes ``None`` (no credential report) through."""
+    return None if moment is None else utc_timestamp(moment)
+
+
+def display_group(finding: Finding) -> int:
+    """0 unmuted FAIL, 1 unmuted ERROR, 2 muted (any status), 3 unmuted PASS."""
+    if finding.muted:
+        return _GROUP_MUTED
+    if finding.status is Status.FAIL:
+        return _GROUP_FAIL
+    if finding.status is Status.ERROR:
+        return _GROUP_ERROR
+    return _GROUP_PASS
+
+
+def ordered_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Report order: unmuted FAIL by severity (critical first), ERROR, muted, PASS.
+
+    The sort is stable, so within one group (and one severity) findings keep the order
+    the analyzer produced them in, and two runs over the same input render identically.
+    """
+
+    def key(finding: Finding) -> tuple[int, int]:
+        group = display_group(finding)
+        return group, (-finding.severity.rank if group == _GROUP_FAIL else 0)
+
+    return sorted(findings, key=key)
+
+
+def plain(value: Any) -> Any:  # noqa: PLR0911 - one return per kind of value reads best
+    """``value`` as JSON-native data (dict, list, str, int, float, bool, None).
+
+    Evidence is a free-form mapping; a check may put a datetime, an enum, a set or a
+    tuple in it. Sets are sorted so output is deterministic; non-finite floats become
+    strings because bare ``NaN`` is not JSON; anything unknown becomes its ``str``.
+    """
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, enum.Enum):
+        return plain(value.value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, datetime):
+        return utc_timestamp(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {_plain_key(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, set | frozenset):
+        items = [plain(v) for v in value]
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return plain({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+    return str(value)
+
+
+def _plain_key(key: Any) -> str:
+    if isinstance(key, enum.Enum):
+        key = key.value
+    return key if isinstance(key, str) else str(key)
+
+
+def evidence_json(evidence: Mapping[str, Any]) -> str:
+    """Evidence as one line of JSON, non-ASCII kept readable (``AKIA…WXYZ``)."""
+    return json.dumps(plain(evidence), ensure_ascii=False, allow_nan=False)
+
+
+def compliance_text(compliance: Compliance) -> str:
+    """``CIS-7.0:2.12; CIS-5.0:1.13; AWS-FSBP:IAM.3``: one ``framework:id`` per mapping."""
+    return "; ".join(
+        f"{framework}:{control}"
+        for framework, controls in compliance.as_dict().items()
+        for control in controls
+    )

@@ -1,0 +1,92 @@
+"""The spreadsheet report: ``report.csv``, one row per finding, in report order.
+
+Encoding: UTF-8 *with* a byte-order mark. Without the BOM, Excel opens the file as the
+local ANSI code page and mangles every non-ASCII character (the ellipsis of a truncated
+key id, names in other scripts); with it, Excel, LibreOffice, pandas
+(``read_csv``) and Python's ``csv`` module with ``encoding="utf-8-sig"`` all read it
+correctly. Scripts that read raw bytes must skip the three bytes ``EF BB BF``. Rows end
+in CRLF (RFC 4180).
+
+Every string cell is neutralised against formula injection (OWASP): a cell that begins
+with ``=``, ``+``, ``-``, ``@``, tab or carriage return, or that begins with one of
+``= + - @`` after leading whitespace, gets a leading ``'`` so a spreadsheet shows it as
+text instead of evaluating it. IAM names, tags, descriptions and policy values are
+attacker-controllable, so this applies to every column, evidence and detail included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from auditor.model import Finding, Report
+from auditor.report.common import compliance_text, evidence_json, ordered_findings
+
+COLUMNS: tuple[str, ...] = (
+    "finding_id",
+    "check_id",
+    "slug",
+    "title",
+    "severity",
+    "base_severity",
+    "status",
+    "muted",
+    "mute_reason",
+    "resource_type",
+    "resource_arn",
+    "resource_name",
+    "detail",
+    "remediation",
+    "compliance",
+    "evidence",
+)
+
+_BOM = b"\xef\xbb\xbf"
+# Characters that make a spreadsheet treat a cell as a formula (or, for tab and CR,
+# that some importers strip before looking for one).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_SIGNS = ("=", "+", "-", "@")
+
+
+def neutralise(cell: str) -> str:
+    """``cell`` made inert for spreadsheets: prefixed with ``'`` if it could be a formula.
+
+    Also catches a sign hidden behind leading whitespace (``" =cmd"``, ``"\\n=cmd"``),
+    which some spreadsheet importers trim before evaluating.
+    """
+    if cell.startswith(_FORMULA_START) or cell.lstrip().startswith(_FORMULA_SIGNS):
+        return "'" + cell
+    return cell
+
+
+def finding_row(finding: Finding) -> list[str]:
+    """One finding's cells, in ``COLUMNS`` order, already neutralised."""
+    cells = (
+        finding.finding_id,
+        finding.check_id,
+        finding.slug,
+        finding.title,
+        finding.severity.value,
+        finding.base_severity.value,
+        finding.status.value,
+        "true" if finding.muted else "false",
+        finding.mute_reason or "",
+        finding.resource_type.value,
+        finding.resource_arn,
+        finding.resource_name,
+        finding.detail,
+        finding.remediation,
+        compliance_text(finding.compliance),
+        evidence_json(finding.evidence),
+    )
+    return [neutralise(cell) for cell in cells]
+
+
+def render_csv(report: Report) -> bytes:
+    """``report.csv``: header plus one neutralised row per finding, UTF-8 with BOM."""
+    rows: Sequence[list[str]] = [finding_row(f) for f in ordered_findings(report.findings)]
+    # Every column is text: object dtype stops pandas from inferring numbers or dates.
+    frame = pd.DataFrame(rows, columns=list(COLUMNS), dtype=object)
+    text = frame.to_csv(index=False, lineterminator="\r\n")
+    return _BOM + text.encode("utf-8")

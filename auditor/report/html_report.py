@@ -1,0 +1,217 @@
+"""The human report: ``report.html``, one self-contained page a person reads.
+
+Rendered with Jinja from ``reports/templates/report.html.j2`` with autoescaping on for
+every template and ``StrictUndefined``, so an IAM name such as ``<script>`` is shown, never
+run, and a template typo fails loudly instead of rendering blank. Templates never use
+``|safe``. The page loads nothing: its CSS and JS are inlined, and a Content-Security-Policy
+built from their SHA-256 hashes (``default-src 'none'``) forbids anything else, so even a
+hypothetical escaping slip could not load or execute outside code.
+
+Scale: an account with 5,000 users yields tens of thousands of findings. The markup per
+finding is kept lean (remediation is shown once per check; a finding repeats it only when
+it differs), PASS findings are grouped per check inside collapsed ``<details>``, and the
+filters toggle ``hidden`` on rows rather than rebuilding the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import importlib.resources
+import json
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+import auditor
+from auditor.model import Finding, Report, Severity, Status
+from auditor.report.common import (
+    optional_utc_timestamp,
+    ordered_findings,
+    plain,
+    utc_timestamp,
+)
+
+TEMPLATE = "report.html.j2"
+CSS_PARTIAL = "report.css.j2"
+JS_PARTIAL = "report.js.j2"
+
+
+def template_dir() -> Path:
+    """Where the Jinja templates are: inside the installed package, else the checkout.
+
+    A wheel ships ``reports/templates`` as the ``auditor.templates`` package; an editable
+    install runs from the source tree, where they sit at ``reports/templates`` beside the
+    ``auditor`` package. Neither depends on the current working directory.
+    """
+    packaged = importlib.resources.files("auditor") / "templates"
+    if isinstance(packaged, Path) and (packaged / TEMPLATE).is_file():
+        return packaged
+    source = Path(auditor.__file__).resolve().parent.parent / "reports" / "templates"
+    if (source / TEMPLATE).is_file():
+        return source
+    raise FileNotFoundError(
+        f"iam-auditor's report templates are missing: neither {packaged} nor {source} "
+        f"holds {TEMPLATE}; reinstall iam-auditor"
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def environment(directory: Path | None = None) -> jinja2.Environment:
+    """The Jinja environment for ``directory`` (default ``template_dir()``), cached.
+
+    ``autoescape=True`` escapes every expression in every template, whatever its name;
+    the CSS and JS partials contain no expressions, so inlining them is unaffected.
+    """
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(directory or template_dir()),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One finding as the template shows it: evidence pre-serialised, fix only if unusual."""
+
+    finding: Finding
+    evidence: str
+    own_remediation: bool
+
+
+@dataclass(slots=True)
+class CheckLine:
+    """One line of the per-check table, and the heading of the check's PASS group."""
+
+    id: str
+    title: str
+    severity: str
+    remediation: str
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    muted: int = 0
+    passing: list[Row] = field(default_factory=list)
+
+
+def _csp_hash(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+
+def content_security_policy(env: jinja2.Environment) -> str:
+    """A CSP that allows exactly the inline CSS and JS of the page and nothing else."""
+    css = env.get_template(CSS_PARTIAL).render()
+    js = env.get_template(JS_PARTIAL).render()
+    return (
+        "default-src 'none'; "
+        f"style-src {_csp_hash(css)}; "
+        f"script-src {_csp_hash(js)}; "
+        "base-uri 'none'; form-action 'none'"
+    )
+
+
+def evidence_text(evidence: Mapping[str, Any]) -> str:
+    """Evidence for people: ``key: value; key: value``, nested values as compact JSON."""
+    parts = []
+    for key, value in plain(evidence).items():
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        parts.append(f"{key}: {shown}")
+    return "; ".join(parts)
+
+
+def _score_text(value: float) -> str:
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _context(report: Report) -> dict[str, Any]:
+    """Everything the template needs, computed once here so the template stays simple."""
+    checks: dict[str, CheckLine] = {}
+    failing: list[Row] = []
+    errors: list[Row] = []
+    muted: list[Row] = []
+    fail_by_severity: Counter[Severity] = Counter()
+
+    # Remediation is per check: the first finding of a check sets it for the table, and
+    # only a finding that says something else repeats it inline.
+    for finding in report.findings:
+        if finding.check_id not in checks:
+            checks[finding.check_id] = CheckLine(
+                id=finding.check_id,
+                title=finding.title,
+                severity=finding.base_severity.value,
+                remediation=finding.remediation,
+            )
+
+    for finding in ordered_findings(report.findings):
+        line = checks[finding.check_id]
+        row = Row(
+            finding=finding,
+            evidence=evidence_text(finding.evidence),
+            own_remediation=finding.remediation != line.remediation,
+        )
+        if finding.muted:
+            line.muted += 1
+            muted.append(row)
+        elif finding.status is Status.FAIL:
+            line.failed += 1
+            fail_by_severity[finding.severity] += 1
+            failing.append(row)
+        elif finding.status is Status.ERROR:
+            line.errors += 1
+            errors.append(row)
+        else:
+            line.passed += 1
+            line.passing.append(row)
+
+    check_lines = sorted(checks.values(), key=lambda c: c.id)
+    return {
+        "tool": report.tool,
+        "account_id": report.account_id,
+        "partition": report.partition,
+        "generated_at": utc_timestamp(report.generated_at),
+        "credential_report_generated_at": optional_utc_timestamp(
+            report.credential_report_generated_at
+        ),
+        "complete": report.complete,
+        "gaps": [
+            {
+                "operation": gap.operation,
+                "region": gap.region or "",
+                "error": gap.error,
+                "message": gap.message,
+                "checks": ", ".join(ids),
+            }
+            for gap, ids in report.gap_checks().items()
+        ],
+        "notes": report.notes,
+        "score": _score_text(report.score.value),
+        "grade": report.score.grade,
+        "summary": report.summary(),
+        "total": len(report.findings),
+        "severities": [s.value for s in Severity],
+        "fail_by_severity": [(s.value, fail_by_severity[s]) for s in Severity],
+        "statuses": [s.value for s in Status],
+        "checks": check_lines,
+        "failing": failing,
+        "errors": errors,
+        "muted": muted,
+        "pass_groups": [c for c in check_lines if c.passing],
+    }
+
+
+def render_html(report: Report, directory: Path | None = None) -> bytes:
+    """``report.html`` as UTF-8; ``directory`` overrides where the templates are read."""
+    env = environment(directory)
+    context = _context(report)
+    context["csp"] = content_security_policy(env)
+    return env.get_template(TEMPLATE).render(context).encode("utf-8")

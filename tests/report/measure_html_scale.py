@@ -1,0 +1,69 @@
+"""Render a 5,000-user account (60,000 findings) and print sizes and render times.
+
+Not a test (no timing is asserted anywhere): run it by hand when changing a renderer or
+the template, from the repository root:
+
+    .venv/bin/python tests/report/measure_html_scale.py
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from report_samples import make_finding, make_report
+
+from auditor.model import Compliance, Finding, Severity, Status
+from auditor.report import Format, render
+
+USERS = 5_000
+CHECKS = [
+    ("USER-001", Severity.HIGH), ("USER-002", Severity.LOW), ("USER-003", Severity.MEDIUM),
+    ("USER-004", Severity.LOW), ("USER-005", Severity.LOW), ("USER-006", Severity.LOW),
+    ("USER-007", Severity.LOW), ("USER-008", Severity.INFO), ("KEY-001", Severity.MEDIUM),
+    ("KEY-002", Severity.MEDIUM), ("KEY-003", Severity.LOW), ("KEY-004", Severity.LOW),
+]  # fmt: skip
+
+
+def findings() -> list[Finding]:
+    out = []
+    for u in range(USERS):
+        name = f"user-{u:05d}"
+        for c, (check_id, severity) in enumerate(CHECKS):
+            failing = (u * 7 + c) % 5 == 0  # about 20% FAIL
+            out.append(
+                make_finding(
+                    check_id,
+                    Status.FAIL if failing else Status.PASS,
+                    severity,
+                    resource_name=name,
+                    title=f"{check_id}: a check title about as long as the real ones are",
+                    detail=(
+                        f"Access key 1 (AKIA…{u:04d}) of {name} is 120 days old; limit is 90."
+                        if failing
+                        else f"{name} complies."
+                    ),
+                    evidence={"key": 1, "age_days": 120} if failing else {"age_days": 10},
+                    remediation="Rotate the key: create a new one, switch, deactivate, delete.",
+                    compliance=Compliance(cis_7=("2.12",), fsbp=("IAM.3",)),
+                )
+            )
+    return out
+
+
+def main() -> None:
+    report = make_report(findings())
+    print(f"{len(report.findings):,} findings, {report.summary()}")
+    for fmt in Format:
+        start = time.perf_counter()
+        content = render(report, [fmt])
+        elapsed = time.perf_counter() - start
+        size = sum(len(v) for v in content.values())
+        print(f"{fmt.value:5} {size / 1e6:7.1f} MB  {elapsed:6.2f} s")
+
+
+if __name__ == "__main__":
+    main()

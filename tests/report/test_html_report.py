@@ -1,0 +1,319 @@
+"""report.html: escaped, self-contained, faithful counts, and found from any directory."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.resources
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from report_samples import HOSTILE, MakeFinding, MakeReport, Page
+
+from auditor.model import Report, Severity, Status
+from auditor.report import html_report
+from auditor.report.common import ordered_findings
+from auditor.report.html_report import render_html, template_dir
+
+
+def _html(report: Report) -> str:
+    return render_html(report).decode("utf-8")
+
+
+def test_well_formed_and_every_finding_has_one_row(sample_report: Report) -> None:
+    page = Page(_html(sample_report))
+    assert page.stack == []
+    assert len(page.rows()) == len(sample_report.findings)
+
+
+def test_header_shows_account_times_tool_and_notes(sample_report: Report) -> None:
+    page = Page(_html(sample_report))
+    header = page.all("header")[0].full_text()
+    for text in ("123456789012", "aws", "2026-11-23T10:00:00Z", "2026-11-23T09:58:12Z", "9.8.7"):
+        assert text in header
+    notes = page.by_id("notes")
+    assert notes is not None
+    assert sample_report.notes[0] in notes.full_text()
+    score = page.by_id("score")
+    grade = page.by_id("grade")
+    assert score is not None and grade is not None
+    assert (score.full_text(), grade.full_text()) == ("72.5", "C")
+
+
+def test_missing_credential_report_time_is_said(make_report: MakeReport) -> None:
+    page = Page(_html(make_report([], credential_report_generated_at=None)))
+    assert "Credential reportnot available" in page.all("header")[0].full_text()
+    assert page.by_id("notes") is None
+
+
+def test_counts_match_summary(sample_report: Report) -> None:
+    page = Page(_html(sample_report))
+    shown = {
+        e.attrs["data-status-count"]: int(e.full_text())
+        for e in page.elements
+        if "data-status-count" in e.attrs
+    }
+    assert shown == sample_report.summary()
+    by_state = Counter(r.attrs["data-st"] for r in page.rows())
+    summary = sample_report.summary()
+    assert by_state == Counter({s: n for s, n in summary.items() if n})
+    failing = Counter(
+        f.severity.value for f in sample_report.findings if f.status is Status.FAIL and not f.muted
+    )
+    severity_counts = {
+        e.attrs["data-severity-count"]: int(e.full_text())
+        for e in page.elements
+        if "data-severity-count" in e.attrs
+    }
+    assert severity_counts == {s.value: failing[s.value] for s in Severity}
+    assert severity_counts["critical"] == 2
+
+
+def test_per_check_table(sample_report: Report) -> None:
+    page = Page(_html(sample_report))
+    lines = {e.attrs["data-check"]: e for e in page.all("tr") if "data-check" in e.attrs}
+    assert sorted(lines) == sorted({f.check_id for f in sample_report.findings})
+    for check_id, line in lines.items():
+        counts = {
+            e.attrs["data-n"]: int(e.full_text())
+            for e in page.elements
+            if line in e.ancestors and "data-n" in e.attrs
+        }
+        mine = [f for f in sample_report.findings if f.check_id == check_id]
+        assert counts == {
+            "PASS": sum(f.status is Status.PASS and not f.muted for f in mine),
+            "FAIL": sum(f.status is Status.FAIL and not f.muted for f in mine),
+            "ERROR": sum(f.status is Status.ERROR and not f.muted for f in mine),
+            "muted": sum(f.muted for f in mine),
+        }, check_id
+        assert mine[0].title in line.full_text()
+        assert mine[0].remediation in line.full_text()
+    assert lines["KEY-002"].attrs["id"] == "c-KEY-002"
+
+
+def test_rows_in_report_order_with_sections(sample_report: Report) -> None:
+    page = Page(_html(sample_report))
+    rows = page.rows()
+    expected = ordered_findings(sample_report.findings)
+    # The PASS groups are per check, so compare everything before them exactly.
+    head = [r for r in rows if r.attrs["data-st"] != "PASS"]
+    assert [(r.attrs["data-st"], r.attrs["data-sev"], r.attrs["data-chk"]) for r in head] == [
+        ("muted" if f.muted else f.status.value, f.severity.value, f.check_id)
+        for f in expected
+        if f.muted or f.status is not Status.PASS
+    ]
+    for row in head:
+        section = next(a for a in row.ancestors if a.tag == "section")
+        assert (
+            section.attrs["id"]
+            == {"FAIL": "failing", "ERROR": "errors", "muted": "muted"}[row.attrs["data-st"]]
+        )
+    dave = next(r for r in rows if "dave" in r.full_text())
+    assert "raised from medium: dave is admin-equivalent (PERM-002)" in dave.full_text()
+    bob = next(r for r in rows if "bob" in r.full_text())
+    assert "key: 1; age_days: 120" in bob.full_text()
+
+
+def test_pass_findings_collapsed_per_check(sample_report: Report) -> None:
+    page = Page(_html(sample_report))
+    passing = [r for r in page.rows() if r.attrs["data-st"] == "PASS"]
+    assert len(passing) == sample_report.summary()["PASS"] == 2
+    for row in passing:
+        details = [a for a in row.ancestors if a.tag == "details"]
+        assert len(details) == 1
+        assert "open" not in details[0].attrs
+        assert details[0].attrs["data-check"] == row.attrs["data-chk"]
+    groups = page.all("details", "pass")
+    assert [g.attrs["data-check"] for g in groups] == ["KEY-002", "USER-001"]
+
+
+def test_muted_findings_marked_with_reason(sample_report: Report) -> None:
+    page = Page(_html(sample_report))
+    muted = [r for r in page.rows() if r.attrs["data-st"] == "muted"]
+    reasons = {f.mute_reason for f in sample_report.findings if f.muted}
+    assert len(muted) == len(reasons) == 2
+    for row in muted:
+        assert "muted" in row.classes
+        text = row.full_text()
+        assert "Muted:" in text
+        assert sum(reason in text for reason in reasons if reason) == 1
+
+
+def test_incomplete_banner_lists_gaps(sample_report: Report) -> None:
+    page = Page(_html(sample_report))
+    banner = page.by_id("incomplete")
+    assert banner is not None
+    text = banner.full_text()
+    assert "Audit incomplete" in text
+    for expected in ("iam:GetAccountPasswordPolicy", "AccessDenied", "PWD-001", "not authorized"):
+        assert expected in text
+
+
+def test_no_banner_when_complete(complete_report: Report) -> None:
+    assert complete_report.complete
+    html = _html(complete_report)
+    assert Page(html).by_id("incomplete") is None
+    assert "Audit incomplete" not in html
+
+
+def test_hostile_strings_are_escaped(hostile_report: Report) -> None:
+    html = _html(hostile_report)
+    assert "<script>alert" not in html
+    assert "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "{{7*7}}" in html  # shown as typed, never evaluated
+    page = Page(html)
+    assert {e.tag for e in page.elements} <= {
+        "html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "dl", "dt", "dd",
+        "main", "section", "p", "ul", "li", "div", "span", "table", "thead", "tbody", "tr", "th",
+        "td", "small", "code", "a", "form", "label", "select", "option", "input", "output",
+        "details", "summary", "footer", "script",
+    }  # fmt: skip
+    assert len(page.all("script")) == 1
+    for payload in HOSTILE:
+        assert any(payload in r.full_text() for r in page.rows()), payload
+
+
+def test_no_external_resources(hostile_report: Report, complete_report: Report) -> None:
+    for report in (hostile_report, complete_report):
+        html = _html(report)
+        lowered = html.lower()
+        for bad in ("<script src", 'href="http', 'src="http', "url(http", "<link", "@import"):
+            assert bad not in lowered
+        page = Page(html)
+        for element in page.elements:
+            for name in ("href", "src", "action", "formaction"):
+                value = element.attrs.get(name)
+                assert value is None or value.startswith("#"), (element.tag, name, value)
+    # No URL at all in a report whose data holds none: nothing to follow, nothing to load.
+    assert not re.search(r"(?i)\b(https?|ftp|wss?):|[\"'(=]//", _html(complete_report))
+
+
+def test_csp_allows_exactly_the_inline_script_and_style(sample_report: Report) -> None:
+    html = _html(sample_report)
+    page = Page(html)
+    csp = next(
+        e.attrs["content"] or ""
+        for e in page.all("meta")
+        if e.attrs.get("http-equiv") == "Content-Security-Policy"
+    )
+    assert "default-src 'none'" in csp
+    script = re.search(r"<script>(.*?)</script>", html, re.S)
+    style = re.search(r"<style>(.*?)</style>", html, re.S)
+    assert script and style
+    for directive, body in (("script-src", script.group(1)), ("style-src", style.group(1))):
+        digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+        assert f"{directive} 'sha256-{digest}'" in csp
+    assert "unsafe-inline" not in csp
+
+
+def test_filters_hidden_until_script_runs(sample_report: Report) -> None:
+    page = Page(_html(sample_report))
+    form = page.by_id("filters")
+    assert form is not None and "hidden" in form.attrs
+    checks = [o.full_text() for o in page.all("option") if form in o.ancestors]
+    for check_id in {f.check_id for f in sample_report.findings}:
+        assert check_id in checks
+
+
+def test_own_remediation_shown_only_when_it_differs(
+    make_report: MakeReport, make_finding: MakeFinding
+) -> None:
+    report = make_report(
+        [
+            make_finding(resource_name="u1", remediation="Rotate the key."),
+            make_finding(resource_name="u2", remediation="Rotate the key."),
+            make_finding(resource_name="u3", remediation="Ask the vendor to rotate."),
+        ]
+    )
+    page = Page(_html(report))
+    rows = {
+        name: next(r.full_text() for r in page.rows() if f"user/{name}" in r.full_text())
+        for name in ("u1", "u2", "u3")
+    }
+    assert "Rotate the key." not in rows["u1"]
+    assert "Rotate the key." not in rows["u2"]
+    assert "Ask the vendor to rotate." in rows["u3"]
+    assert _html(report).count("Rotate the key.") == 1  # once, in the check table
+
+
+def test_templates_never_disable_escaping() -> None:
+    for path in template_dir().glob("*.j2"):
+        text = path.read_text(encoding="utf-8")
+        assert "|safe" not in text.replace(" ", ""), path
+        assert "autoescape" not in text, path
+        assert "Markup" not in text, path
+
+
+def test_markup_stays_lean_per_finding(make_report: MakeReport, make_finding: MakeFinding) -> None:
+    def size(n: int) -> int:
+        findings = [make_finding("KEY-002", resource_name=f"user-{i:05d}") for i in range(n)]
+        findings += [
+            make_finding("KEY-001", Status.PASS, resource_name=f"user-{i:05d}") for i in range(n)
+        ]
+        return len(render_html(make_report(findings)))
+
+    per_pair = (size(400) - size(200)) / 200
+    # One FAIL and one PASS row with name, ARN and detail measured about 470 bytes.
+    assert per_pair < 600, per_pair
+
+
+def test_template_dir_found_from_another_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_report: Report
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    found = template_dir()
+    assert found.is_absolute()
+    assert (found / "report.html.j2").is_file()
+    html_report.environment.cache_clear()
+    try:
+        assert b"IAM audit of account 123456789012" in render_html(sample_report)
+    finally:
+        html_report.environment.cache_clear()
+
+
+def test_template_dir_from_a_fresh_process_elsewhere(tmp_path: Path) -> None:
+    code = (
+        "from auditor.report.html_report import template_dir;"
+        "print(template_dir() / 'report.html.j2')"
+    )
+    out = subprocess.run(  # noqa: S603 - our own interpreter, fixed code
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert Path(out.stdout.strip()).is_file()
+
+
+def test_packaged_templates_win_over_the_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packaged = tmp_path / "auditor"
+    shutil.copytree(template_dir(), packaged / "templates")
+    monkeypatch.setattr(importlib.resources, "files", lambda _package: packaged)
+    assert template_dir() == packaged / "templates"
+
+
+def test_checkout_templates_when_not_packaged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importlib.resources, "files", lambda _package: tmp_path)
+    import auditor
+
+    expected = Path(auditor.__file__).resolve().parent.parent / "reports" / "templates"
+    assert template_dir() == expected
+
+
+def test_missing_templates_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import auditor
+
+    monkeypatch.setattr(importlib.resources, "files", lambda _package: tmp_path)
+    monkeypatch.setattr(auditor, "__file__", str(tmp_path / "a" / "auditor" / "__init__.py"))
+    with pytest.raises(FileNotFoundError, match="report templates are missing"):
+        template_dir()
