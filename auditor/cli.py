@@ -1,4 +1,204 @@
-"""Command-line interface (being written)."""
+"""The ``iam-auditor`` command line: parse arguments, call ``run_audit``, hand text to the sink.
+
+Subcommands: ``audit`` (the account of the current credentials, or a saved snapshot),
+``demo`` (a built-in account in an in-process moto, no AWS needed), ``checks`` (the
+catalog) and ``permissions`` (the least-privilege policy). Exit codes follow DESIGN.md:
+0 clean, 1 an unmuted FAIL at or above ``--fail-on``, 2 usage / configuration / credential
+error (nothing audited), 3 audit incomplete (reports still written).
+"""
+
 from __future__ import annotations
-def main() -> int:
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from auditor import __version__, console
+from auditor.analyze import exit_code
+from auditor.audit import AuditResult, run_audit
+from auditor.checks import all_checks
+from auditor.config import ConfigError, Settings, load_config
+from auditor.model import Severity
+from auditor.report import Format, parse_formats, render
+from auditor.sink import LocalSink
+from auditor.snapshot import Snapshot, SnapshotError, dumps, loads
+
+EXIT_USAGE = 2
+FAIL_ON_CHOICES = [s.value for s in Severity] + ["never"]
+
+
+class UsageError(Exception):
+    """A problem with how the tool was invoked or configured; one line, exit 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(prog="iam-auditor", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"iam-auditor {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    audit = sub.add_parser("audit", help="audit the account of the current credentials")
+    creds = audit.add_argument_group("credentials")
+    creds.add_argument("--profile", help="AWS profile name (default: environment)")
+    creds.add_argument("--region", help="region for API calls (IAM itself is global)")
+    creds.add_argument("--role-arn", help="assume this role first (e.g. from a security account)")
+    creds.add_argument("--external-id", help="ExternalId for --role-arn")
+    creds.add_argument("--session-name", default="iam-auditor", help="role session name")
+    source = audit.add_mutually_exclusive_group()
+    source.add_argument("--from-snapshot", type=Path, metavar="FILE", help="audit a saved snapshot")
+    audit.add_argument("--save-snapshot", type=Path, metavar="FILE", help="save collected data")
+    _add_output_args(audit, default_dir="iam-auditor-reports")
+    audit.add_argument(
+        "--fail-on",
+        choices=FAIL_ON_CHOICES,
+        default="low",
+        help="exit 1 on an unmuted FAIL at or above this severity (default: low)",
+    )
+
+    demo = sub.add_parser("demo", help="audit a built-in demo account (no AWS account needed)")
+    _add_output_args(demo, default_dir="iam-auditor-demo")
+
+    checks = sub.add_parser("checks", help="list the check catalog")
+    checks.add_argument("--json", action="store_true", help="machine-readable output")
+    sub.add_parser("permissions", help="print the least-privilege IAM policy the auditor needs")
+    return parser
+
+
+def _add_output_args(parser: argparse.ArgumentParser, *, default_dir: str) -> None:
+    parser.add_argument("--config", type=Path, metavar="FILE", help="TOML configuration")
+    parser.add_argument("--output-dir", type=Path, default=Path(default_dir), metavar="DIR")
+    parser.add_argument(
+        "--format", default="json,csv,html", help="comma-separated: json,csv,html (default: all)"
+    )
+    parser.add_argument("--checks", metavar="ID,...", help="run only these check ids or slugs")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
+        format="iam-auditor: %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if args.command == "checks":
+            return cmd_checks(as_json=args.json)
+        if args.command == "permissions":
+            return cmd_permissions()
+        if args.command == "demo":
+            return cmd_demo(args)
+        return cmd_audit(args)
+    except UsageError as exc:
+        print(f"iam-auditor: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("iam-auditor: interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """``iam-auditor audit``: collect (or load), analyze, write, summarise."""
+    from auditor.collect.session import CredentialsError, make_session  # noqa: PLC0415
+
+    settings, formats, only = _common_options(args)
+    progress = None if args.quiet else console.progress
+    try:
+        if args.from_snapshot is not None:
+            result = run_audit(settings, snapshot=_load_snapshot(args.from_snapshot), only=only)
+        else:
+            session = make_session(
+                profile=args.profile,
+                region=args.region,
+                role_arn=args.role_arn,
+                external_id=args.external_id,
+                session_name=args.session_name,
+            )
+            result = run_audit(settings, session=session, only=only, progress=progress)
+    except CredentialsError as exc:
+        raise UsageError(str(exc)) from exc
+    if args.save_snapshot is not None:
+        _save_snapshot(args.save_snapshot, result)
+    fail_on = None if args.fail_on == "never" else Severity(args.fail_on)
+    return _finish(result, formats, args.output_dir, quiet=args.quiet, fail_on=fail_on)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``iam-auditor demo``: audit a moto-built account in process; exit 0 unless it breaks."""
+    try:
+        from auditor.demo import demo_session  # noqa: PLC0415 (moto is the demo extra)
+    except ImportError as exc:
+        raise UsageError(f"the demo needs moto: pip install 'iam-auditor[demo]' ({exc})") from exc
+    settings, formats, only = _common_options(args)
+    progress = None if args.quiet else console.progress
+    with demo_session() as session:
+        result = run_audit(settings, session=session, only=only, progress=progress)
+    _finish(result, formats, args.output_dir, quiet=args.quiet, fail_on=None)
     return 0
+
+
+def cmd_checks(*, as_json: bool) -> int:
+    """``iam-auditor checks``: the catalog, as a table or JSON."""
+    metas = [c.meta for c in all_checks()]
+    print(console.catalog_json(metas) if as_json else console.catalog_table(metas))
+    return 0
+
+
+def cmd_permissions() -> int:
+    """``iam-auditor permissions``: the least-privilege policy for every check."""
+    from auditor.permissions import policy_document  # noqa: PLC0415
+
+    print(json.dumps(policy_document(), indent=2))
+    return 0
+
+
+def _common_options(args: argparse.Namespace) -> tuple[Settings, tuple[Format, ...], list[str]]:
+    known = {c.meta.id for c in all_checks()}
+    try:
+        settings = load_config(args.config, known) if args.config else Settings()
+        formats = parse_formats(args.format)
+    except (ConfigError, ValueError) as exc:
+        raise UsageError(str(exc)) from exc
+    only = [c.strip() for c in args.checks.split(",") if c.strip()] if args.checks else []
+    try:
+        from auditor.analyze import selected_checks  # noqa: PLC0415
+
+        selected_checks(settings, only or None)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    return settings, formats, only
+
+
+def _load_snapshot(path: Path) -> Snapshot:
+    try:
+        return loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot read snapshot {path}: {exc.strerror}") from exc
+    except SnapshotError as exc:
+        raise UsageError(f"{path}: {exc}") from exc
+
+
+def _save_snapshot(path: Path, result: AuditResult) -> None:
+    LocalSink(path.parent).write({path.name: dumps(result.snapshot).encode("utf-8")})
+
+
+def _finish(
+    result: AuditResult,
+    formats: tuple[Format, ...],
+    output_dir: Path,
+    *,
+    quiet: bool,
+    fail_on: Severity | None,
+) -> int:
+    try:
+        paths = LocalSink(output_dir).write(render(result.report, formats))
+    except OSError as exc:
+        print(f"iam-auditor: error: cannot write reports to {output_dir}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not quiet:
+        print(console.summary(result.report, paths))
+    return exit_code(result.report, fail_on)

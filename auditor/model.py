@@ -58,7 +58,7 @@ _BY_RANK = {rank: sev for sev, rank in _SEVERITY_RANK.items()}
 class Status(enum.Enum):
     """A check's verdict on one resource. ``ERROR`` means "could not look", never "fine"."""
 
-    PASS = "PASS"
+    PASS = "PASS"  # noqa: S105 (a status, not a password)
     FAIL = "FAIL"
     ERROR = "ERROR"
 
@@ -73,7 +73,7 @@ class Source(enum.Enum):
     CREDENTIAL_REPORT = "credential_report"
     AUTHORIZATION_DETAILS = "authorization_details"
     ACCOUNT_SUMMARY = "account_summary"
-    PASSWORD_POLICY = "password_policy"
+    PASSWORD_POLICY = "password_policy"  # noqa: S105 (a data source name)
     VIRTUAL_MFA = "virtual_mfa"
     SERVER_CERTIFICATES = "server_certificates"
     SAML_PROVIDERS = "saml_providers"
