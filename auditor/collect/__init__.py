@@ -205,8 +205,9 @@ def _collect_access_analyzer(
 ) -> None:
     """Analyzers per region; regional failures are regional gaps.
 
-    When not a single region could be read the source counts as not collected, so no
-    check mistakes "could not look anywhere" for an answer; the regional gaps say why.
+    The source counts as collected once the regions are known, even if every region's
+    call then failed: AA-001 turns each regional gap into an ERROR naming that region's
+    operation and error, which says more than one account-wide "not collected".
     """
     try:
         ec2 = session.client("ec2", region_name=region, config=CLIENT_CONFIG)
@@ -220,7 +221,4 @@ def _collect_access_analyzer(
         out.fail(Source.ACCESS_ANALYZER, exc)
         return
     out.gaps.extend(regional_gaps)
-    failed = {g.region for g in regional_gaps}
-    if state.regions and failed >= set(state.regions):
-        return
     out.store(Source.ACCESS_ANALYZER, state)

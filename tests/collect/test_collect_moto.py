@@ -147,9 +147,13 @@ def test_small_account_is_collected_completely(mocked: boto3.Session, fake_time:
     assert snap.partition == "aws"
     assert snap.collected_at.tzinfo is not None
     assert abs((datetime.now(UTC) - snap.collected_at).total_seconds()) < 3600
-    # Everything but Access Analyzer, which moto does not implement.
-    assert snap.sources == frozenset(Source) - {Source.ACCESS_ANALYZER}
-    assert snap.access_analyzer is None
+    # Every source; moto does not implement Access Analyzer, so its regions are all gaps
+    # (AA-001 reports each of them as ERROR).
+    assert snap.sources == frozenset(Source)
+    assert snap.access_analyzer is not None
+    assert snap.access_analyzer.analyzers == ()
+    aa_gaps = {g.region for g in snap.gaps if g.source is Source.ACCESS_ANALYZER}
+    assert aa_gaps == set(snap.access_analyzer.regions)
 
     # credential report
     report = snap.credential_report
