@@ -93,7 +93,7 @@ def _run_as_auditor(policy: dict[str, object]) -> object:
 @set_initial_no_auth_action_count(3)  # the three setup calls above; then IAM is enforced
 def test_the_documented_policy_is_enough(aws: None):
     snap = _run_as_auditor(policy_document())
-    assert snap.sources == frozenset(Source) - {Source.ACCESS_ANALYZER}
+    assert snap.sources == frozenset(Source)
     # Access Analyzer is not implemented by the local AWS: regional 404s, never AccessDenied.
     assert snap.gaps
     assert {(g.source, g.error) for g in snap.gaps} == {(Source.ACCESS_ANALYZER, "404")}

@@ -1,0 +1,1 @@
+"""Benchmarks of iam-auditor against a local moto server (see README.md)."""

@@ -1,0 +1,65 @@
+"""Fixtures every test shares: an AWS environment that can only ever reach moto.
+
+``fake_aws_env`` is autouse: every test runs with fake credentials, ``us-east-1``, no
+profile, no endpoint override and no config or credentials file, so nothing a developer
+has in ``~/.aws`` or their shell can reach a real account or change a result. Tests that
+need AWS use ``mock_aws`` (in-process moto) or the end-to-end server in ``tests/e2e``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import moto
+import pytest
+
+# The benchmarks live at the top of the repository, beside (not inside) the package;
+# their tests import them from there.
+_REPO = str(Path(__file__).resolve().parent.parent)
+if _REPO not in sys.path:
+    sys.path.append(_REPO)
+
+# Variables that could send boto3 somewhere else or change what it reads.
+_FOREIGN = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_REGION",
+)
+
+
+@pytest.fixture(autouse=True)
+def fake_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials and region; nothing from the developer's AWS setup leaks in."""
+    for name in list(os.environ):
+        if name in _FOREIGN or name.startswith("AWS_ENDPOINT_URL"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def mock_aws() -> Iterator[None]:
+    """An in-process moto for the test: a fresh, empty account 123456789012."""
+    with moto.mock_aws():
+        yield
+
+
+@pytest.fixture
+def aws_session(mock_aws: None) -> boto3.Session:
+    """A boto3 session in ``us-east-1`` on the in-process moto account."""
+    return boto3.Session(region_name="us-east-1")

@@ -1,0 +1,1 @@
+"""Tests of the moto-side helpers in auditor.testing."""

@@ -1,0 +1,146 @@
+"""The pure parts of the HTTP harness: request accounting, the Access Analyzer world, env."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+
+from auditor.testing.access_analyzer import (
+    ANY_REGION,
+    AnalyzerWorld,
+    analyzer,
+    region_from_authorization,
+)
+from auditor.testing.server import CallRecorder, CountingApp, cli_env, operation_of
+
+AUTH = (
+    "AWS4-HMAC-SHA256 Credential=testing/20261123/{region}/{service}/aws4_request, "
+    "SignedHeaders=host;x-amz-date, Signature=abc"
+)
+
+
+def environ(
+    *, service: str = "iam", body: bytes = b"", query: str = "", path: str = "/", **extra: str
+) -> dict[str, Any]:
+    env: dict[str, Any] = {
+        "REQUEST_METHOD": "POST" if body else "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "HTTP_AUTHORIZATION": AUTH.format(region="us-east-1", service=service),
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "application/x-www-form-urlencoded; charset=utf-8" if body else "",
+        "wsgi.input": io.BytesIO(body),
+    }
+    env.update(extra)
+    return env
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (environ(body=b"Action=GetCredentialReport&Version=2010-05-08"), "iam:GetCredentialReport"),
+        (environ(service="ec2", query="Action=DescribeRegions"), "ec2:DescribeRegions"),
+        (
+            environ(service="organizations", HTTP_X_AMZ_TARGET="AWSOrgs_20161128.ListAccounts"),
+            "organizations:ListAccounts",
+        ),
+        (
+            environ(service="monitoring", path="/service/Granite/operation/GetMetricData"),
+            "monitoring:GetMetricData",
+        ),
+        (environ(service="s3", path="/bucket/key"), "s3:GET /bucket/key"),
+        ({"PATH_INFO": "/", "REQUEST_METHOD": "GET"}, "unsigned:GET /"),
+    ],
+)
+def test_operation_of_each_protocol(env: dict[str, Any], expected: str) -> None:
+    assert operation_of(env)[0] == expected
+
+
+def test_counting_app_puts_the_body_back() -> None:
+    seen: list[bytes] = []
+
+    def app(env: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(env["wsgi.input"].read())
+        return [b"ok"]
+
+    recorder = CallRecorder()
+    counting = CountingApp(app, recorder)
+    body = b"Action=ListUsers&Version=2010-05-08"
+    assert counting(environ(body=body), lambda *a: None) == [b"ok"]
+    counting(environ(body=body), lambda *a: None)
+    counting(environ(path="/moto-api/reset"), lambda *a: None)  # moto's own API: not AWS
+    assert seen[0] == body
+    assert recorder.counts() == {"iam:ListUsers": 2}
+    assert recorder.total() == 2
+    recorder.clear()
+    assert recorder.counts() == {}
+
+
+def signed(region: str) -> dict[str, str]:
+    return {"Authorization": AUTH.format(region=region, service="access-analyzer")}
+
+
+def answer(world: AnalyzerWorld, region: str, url: str = "/analyzer") -> tuple[int, Any]:
+    response = world.handle("GET", url, signed(region))
+    return response.status, json.loads(response.body)
+
+
+def test_analyzer_world_answers_per_region() -> None:
+    world = AnalyzerWorld()
+    world.set_analyzers("us-east-1", [analyzer("acct"), analyzer("org", type="ORGANIZATION")])
+    world.set_analyzers(ANY_REGION, [analyzer("fallback")])
+    world.fail("eu-west-3", code="ThrottlingException", status=429)
+
+    assert answer(world, "us-east-1")[1]["analyzers"][0]["name"] == "acct"
+    status, body = answer(world, "us-east-1", "/analyzer?type=ORGANIZATION&maxResults=10")
+    assert (status, [a["name"] for a in body["analyzers"]]) == (200, ["org"])
+    assert [a["name"] for a in answer(world, "ap-east-1")[1]["analyzers"]] == ["fallback"]
+    throttled = world.handle("GET", "/analyzer", signed("eu-west-3"))
+    assert throttled.status == 429
+    assert throttled.headers["x-amzn-ErrorType"] == "ThrottlingException"
+    assert answer(world, "us-east-1", "/policy/generation")[0] == 404
+    assert world.handle("GET", "https://x/analyzer", {}).status == 403
+    assert world.calls() == 5  # every GET /analyzer, signed or not
+    assert [r.region for r in world.requests] == [
+        "us-east-1",
+        "us-east-1",
+        "ap-east-1",
+        "eu-west-3",
+        "us-east-1",
+        None,
+    ]
+    world.reset()
+    assert (world.analyzers, world.failures, world.requests) == ({}, {}, [])
+
+
+def test_region_from_authorization() -> None:
+    assert region_from_authorization(AUTH.format(region="me-south-1", service="x")) == "me-south-1"
+    assert region_from_authorization(AUTH.format(region="eu-west-1", service="x").encode()) == (
+        "eu-west-1"
+    )
+    assert region_from_authorization("Bearer token") is None
+    assert region_from_authorization(None) is None
+
+
+def test_cli_env_drops_the_developers_aws_setup(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "prod")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", "https://elsewhere.example")
+    monkeypatch.setenv("BOTO_CONFIG", "/etc/boto.cfg")
+    monkeypatch.setenv("KEEP_ME", "1")
+    env = cli_env("http://127.0.0.1:1", None, AWS_ACCESS_KEY_ID="AKIAOTHER")
+    assert {k for k in env if k.startswith(("AWS_", "BOTO"))} == {
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_DEFAULT_REGION",
+        "AWS_ENDPOINT_URL",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_EC2_METADATA_DISABLED",
+    }
+    assert env["AWS_ACCESS_KEY_ID"] == "AKIAOTHER"
+    assert env["KEEP_ME"] == "1"
+    with_stub = cli_env("http://127.0.0.1:1", "http://127.0.0.1:2")
+    assert with_stub["AWS_ENDPOINT_URL_ACCESSANALYZER"] == "http://127.0.0.1:2"
