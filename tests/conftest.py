@@ -9,19 +9,11 @@ need AWS use ``mock_aws`` (in-process moto) or the end-to-end server in ``tests/
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import boto3
 import moto
 import pytest
-
-# The benchmarks live at the top of the repository, beside (not inside) the package;
-# their tests import them from there.
-_REPO = str(Path(__file__).resolve().parent.parent)
-if _REPO not in sys.path:
-    sys.path.append(_REPO)
 
 # Variables that could send boto3 somewhere else or change what it reads.
 _FOREIGN = (
