@@ -139,7 +139,9 @@ def analyze(
     ERROR finding on the account root instead of results. ``today`` decides which mutes
     have expired; it defaults to the day (UTC) the snapshot was collected, so that
     re-auditing a saved snapshot gives the same report. ``generated_at`` is the collection
-    time for the same reason: the findings describe the account as it was then.
+    time for the same reason: the findings describe the account as it was then. The
+    report's ``checks`` are the metadata of ``checks`` in the order given (catalog order
+    when they come from ``selected_checks``), findings or not.
     """
     context = CheckContext(
         thresholds=settings.thresholds, trusted_account_ids=settings.trusted_account_ids
@@ -164,6 +166,7 @@ def analyze(
         findings=tuple(findings),
         gaps=snapshot.gaps,
         notes=tuple(notes),
+        checks=tuple(chk.meta for chk in checks),
     )
 
 

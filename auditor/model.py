@@ -211,7 +211,12 @@ class Tool:
 
 @dataclass(frozen=True)
 class Report:
-    """The analyzed audit of one account: what every renderer renders."""
+    """The analyzed audit of one account: what every renderer renders.
+
+    ``checks`` is the metadata of every check that was run, in catalog order, including
+    checks that produced no finding, so a report can explain each one (rationale, fix,
+    references, mappings) once, instead of repeating it per finding.
+    """
 
     tool: Tool
     account_id: str
@@ -222,6 +227,7 @@ class Report:
     findings: tuple[Finding, ...]
     gaps: tuple[Gap, ...]
     notes: tuple[str, ...] = ()
+    checks: tuple[CheckMeta, ...] = ()
 
     @property
     def complete(self) -> bool:

@@ -318,6 +318,46 @@ def test_disabled_check_absent_from_report() -> None:
     assert {f.check_id for f in report.findings} == {"KEY-001"}
 
 
+def test_report_checks_are_the_checks_run_in_catalog_order() -> None:
+    settings = Settings(checks={"PWD-001": CheckOverride(enabled=False)})
+    catalog = [
+        make_check("ROOT-001", needs=(Source.ACCOUNT_SUMMARY,), run=results((Status.FAIL, "r"))),
+        make_check("PWD-001", needs=(PP,), run=results((Status.FAIL, "p"))),
+        make_check("KEY-002", run=results((Status.PASS, "a"))),
+        make_check("USER-003"),  # runs, finds nothing to judge
+        make_check("AA-001", needs=(Source.ACCESS_ANALYZER,), run=results((Status.PASS, "x"))),
+    ]
+    chosen = selected_checks(
+        settings, ["aa-001", "USER-003", "KEY-002", "ROOT-001"], available=catalog
+    )
+    report = run(chosen, settings)
+    assert report.checks == tuple(c.meta for c in catalog if c.meta.id != "PWD-001")
+    assert [m.id for m in report.checks] == ["ROOT-001", "KEY-002", "USER-003", "AA-001"]
+    assert "USER-003" not in {f.check_id for f in report.findings}
+    narrowed = run(selected_checks(settings, ["key-002"], available=catalog), settings)
+    assert narrowed.checks == (catalog[2].meta,)
+
+
+def test_report_checks_include_checks_that_could_not_look() -> None:
+    checks = [
+        make_check("PWD-001", needs=(PP,), run=results((Status.PASS, "a"))),
+        make_check("KEY-002", run=results((Status.PASS, "a"))),
+    ]
+    report = run(checks, snap=snapshot(gaps=(DENIED,)))
+    assert [m.id for m in report.checks] == ["PWD-001", "KEY-002"]
+    assert report.checks[0].remediation_cli == "aws iam fix-pwd-001"
+    assert [f.status for f in by_check(report, "PWD-001")] == [Status.ERROR]
+    assert run([]).checks == ()
+
+
+def test_report_checks_of_the_real_catalog() -> None:
+    checks = selected_checks(Settings())
+    report = run(checks)
+    assert report.checks == tuple(c.meta for c in auditor.checks.all_checks())
+    assert report.checks[0].id == "ROOT-001"
+    assert all(m.rationale and m.remediation for m in report.checks)
+
+
 # --- findings ----------------------------------------------------------------------------
 
 

@@ -2,10 +2,13 @@
 
 Keys and nesting follow DESIGN.md's "Report JSON" contract exactly; fields added since
 (``gaps[].message``, ``gaps[].region``, ``gaps[].source``, ``findings[].base_severity``,
-``findings[].severity_reason``, top-level ``notes``) are additive, so a consumer of the
-documented shape keeps working. Key order is fixed by construction and findings come in
-report order (see ``common.ordered_findings``), so the same report always renders to the
-same bytes and two runs diff cleanly.
+``findings[].severity_reason``, top-level ``notes`` and ``checks``) are additive, so a
+consumer of the documented shape keeps working. ``checks`` describes every check that was
+run, in catalog order, findings or not: its catalog severity, rationale, console and CLI
+remediation, references and framework mappings, said once per check rather than per
+finding. Key order is fixed by construction and findings come in report order (see
+``common.ordered_findings``), so the same report always renders to the same bytes and two
+runs diff cleanly.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from auditor.model import Finding, Report
+from auditor.model import CheckMeta, Finding, Report
 from auditor.report.common import optional_utc_timestamp, ordered_findings, plain, utc_timestamp
 
 SCHEMA_VERSION = 1
@@ -46,7 +49,24 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             for gap, checks in gap_checks.items()
         ],
         "notes": list(report.notes),
+        "checks": [check_to_dict(meta) for meta in report.checks],
         "findings": [finding_to_dict(f) for f in ordered_findings(report.findings)],
+    }
+
+
+def check_to_dict(meta: CheckMeta) -> dict[str, Any]:
+    """One entry of ``checks``: a check's catalog metadata (severity before any override)."""
+    return {
+        "id": meta.id,
+        "slug": meta.slug,
+        "title": meta.title,
+        "severity": meta.severity.value,
+        "resource_type": meta.resource_type.value,
+        "rationale": meta.rationale,
+        "remediation": meta.remediation,
+        "remediation_cli": meta.remediation_cli,
+        "references": list(meta.references),
+        "compliance": meta.compliance.as_dict(),
     }
 
 
@@ -74,21 +94,26 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
 
 
 def render_json(report: Report) -> bytes:
-    """``report.json``: UTF-8, non-ASCII kept as is, one finding per line, final newline.
+    """``report.json``: UTF-8, non-ASCII kept as is, one check or finding per line.
 
-    The top level is indented for people; each finding is one compact line, which keeps
-    a 60,000-finding report a fraction of the size (and lets ``grep`` and ``diff`` work a
-    finding at a time) and lets the C JSON encoder do the bulk of the work.
+    The top level is indented for people; each entry of ``checks`` and ``findings`` is one
+    compact line, which keeps a 60,000-finding report a fraction of the size (and lets
+    ``grep`` and ``diff`` work an entry at a time) and lets the C JSON encoder do the bulk
+    of the work. The file ends in a newline.
     """
     data = report_to_dict(report)
-    findings = data.pop("findings")
+    # Both lists are the last keys of report_to_dict, so popping them keeps the key order.
+    lists = {key: data.pop(key) for key in ("checks", "findings")}
     head = _dumps(data, indent=2)  # a non-empty dict: always ends in "\n}"
-    if findings:
-        body = ",\n    ".join(_dumps(f) for f in findings)
-        tail = f',\n  "findings": [\n    {body}\n  ]\n}}\n'
-    else:
-        tail = ',\n  "findings": []\n}\n'
-    return (head[:-2] + tail).encode("utf-8")
+    parts = [head[:-2]]
+    for key, items in lists.items():
+        if items:
+            body = ",\n    ".join(_dumps(item) for item in items)
+            parts.append(f',\n  "{key}": [\n    {body}\n  ]')
+        else:
+            parts.append(f',\n  "{key}": []')
+    parts.append("\n}\n")
+    return "".join(parts).encode("utf-8")
 
 
 def _dumps(value: Any, indent: int | None = None) -> str:

@@ -24,6 +24,11 @@ def sample_report() -> Report:
 
 
 @pytest.fixture
+def checks_report() -> Report:
+    return report_samples.checks_report()
+
+
+@pytest.fixture
 def complete_report() -> Report:
     return report_samples.complete_report()
 

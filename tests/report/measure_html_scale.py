@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from report_samples import make_finding, make_report
+from report_samples import make_finding, make_meta, make_report
 
-from auditor.model import Compliance, Finding, Severity, Status
+from auditor.model import CheckMeta, Compliance, Finding, Severity, Status
 from auditor.report import Format, render
 
 USERS = 5_000
@@ -54,8 +54,29 @@ def findings() -> list[Finding]:
     return out
 
 
+def checks() -> list[CheckMeta]:
+    """Metadata about as long as the real catalog's (shown once per check, not per finding)."""
+    return [
+        make_meta(
+            check_id,
+            severity,
+            title=f"{check_id}: a check title about as long as the real ones are",
+            rationale="A sentence or three on the risk the check guards against. " * 3,
+            remediation="IAM console > Users > the user > Security credentials > the fix.",
+            remediation_cli="aws iam update-access-key --user-name USER_NAME "
+            "--access-key-id ACCESS_KEY_ID --status Inactive",
+            references=(
+                "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html",
+                "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html",
+            ),
+            compliance=Compliance(cis_7=("2.12",), fsbp=("IAM.3",)),
+        )
+        for check_id, severity in CHECKS
+    ]
+
+
 def main() -> None:
-    report = make_report(findings())
+    report = make_report(findings(), checks=checks())
     print(f"{len(report.findings):,} findings, {report.summary()}")
     for fmt in Format:
         start = time.perf_counter()

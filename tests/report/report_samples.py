@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from auditor.model import (
+    CheckMeta,
     Compliance,
     Finding,
     Gap,
@@ -98,6 +99,7 @@ def make_report(
     credential_report_generated_at: datetime | None = datetime(2026, 11, 23, 9, 58, 12, tzinfo=UTC),
     score: Score = SCORE,
     tool: Tool = TOOL,
+    checks: Iterable[CheckMeta] = (),
 ) -> Report:
     return Report(
         tool=tool,
@@ -109,6 +111,44 @@ def make_report(
         findings=tuple(findings),
         gaps=tuple(gaps),
         notes=tuple(notes),
+        checks=tuple(checks),
+    )
+
+
+def make_meta(
+    check_id: str = "KEY-002",
+    severity: Severity = Severity.MEDIUM,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    resource_type: ResourceType = ResourceType.USER,
+    rationale: str | None = None,
+    remediation: str | None = None,
+    remediation_cli: str | None = None,
+    references: Iterable[str] | None = None,
+    compliance: Compliance | None = None,
+) -> CheckMeta:
+    """Metadata for ``check_id``; ``make_finding``'s defaults agree with it (slug, title)."""
+    return CheckMeta(
+        id=check_id,
+        slug=slug or f"slug-{check_id.lower()}",
+        title=title or f"Title of {check_id}",
+        severity=severity,
+        resource_type=resource_type,
+        needs=frozenset({Source.CREDENTIAL_REPORT}),
+        rationale=f"Why {check_id} matters." if rationale is None else rationale,
+        remediation=f"Console fix for {check_id}." if remediation is None else remediation,
+        remediation_cli=(
+            f"aws iam fix-{check_id.lower()} --user-name USER_NAME"
+            if remediation_cli is None
+            else remediation_cli
+        ),
+        references=(
+            (f"https://docs.aws.amazon.com/IAM/latest/UserGuide/{check_id.lower()}.html",)
+            if references is None
+            else tuple(references)
+        ),
+        compliance=compliance or Compliance(),
     )
 
 
@@ -199,6 +239,44 @@ def sample_report() -> Report:
     )
 
 
+# The checks "run" for ``checks_report``, in catalog order: the sample's checks plus
+# CERT-002, which found nothing to judge.
+CATALOG_SAMPLE = (
+    make_meta("ROOT-001", Severity.CRITICAL, resource_type=ResourceType.ACCOUNT),
+    make_meta("PWD-001", resource_type=ResourceType.ACCOUNT),
+    make_meta("PWD-005", Severity.INFO, resource_type=ResourceType.ACCOUNT),
+    make_meta("USER-001", Severity.HIGH),
+    make_meta("USER-002", Severity.LOW),
+    make_meta(
+        "KEY-002",
+        compliance=Compliance(cis_7=("2.12",), cis_5=("1.13",), fsbp=("IAM.3",)),
+        references=(
+            "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html",
+            "CIS AWS Foundations Benchmark v7.0, 2.12",
+        ),
+    ),
+    make_meta("ROLE-001", Severity.CRITICAL, resource_type=ResourceType.ROLE),
+    make_meta(
+        "CERT-002",
+        Severity.LOW,
+        resource_type=ResourceType.SERVER_CERTIFICATE,
+        rationale="An expiring certificate takes its site down when it lapses.",
+        remediation="Renew the certificate in ACM, switch the load balancer, delete the old.",
+        remediation_cli="aws iam delete-server-certificate --server-certificate-name CERT_NAME",
+        references=(
+            "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_server-certs.html",
+        ),
+    ),
+)
+
+
+def checks_report() -> Report:
+    """The sample report with the metadata of the checks run, one without findings."""
+    return make_report(
+        sample_findings(), gaps=[PWD_GAP], notes=sample_report().notes, checks=CATALOG_SAMPLE
+    )
+
+
 def complete_report() -> Report:
     """The sample without the ERROR and the gap: a complete audit."""
     findings = [f for f in sample_findings() if f.status is not Status.ERROR]
@@ -223,6 +301,20 @@ def hostile_finding(payload: str, status: Status = Status.FAIL) -> Finding:
         severity_reason=payload,
         base_severity=Severity.LOW,
         qualifier=status.value,
+    )
+
+
+def hostile_meta(payload: str) -> CheckMeta:
+    """Check metadata whose every free-text field carries ``payload``."""
+    return make_meta(
+        "ROLE-003",
+        slug=payload,
+        title=payload,
+        rationale=payload,
+        remediation=payload,
+        remediation_cli=payload,
+        references=(payload, f"https://example.com/{payload}"),
+        compliance=Compliance(cis_7=(payload,), cis_5=(payload,), fsbp=(payload,)),
     )
 
 

@@ -152,3 +152,10 @@ def test_hostile_strings_in_every_column_stay_inert(hostile_report: Report) -> N
 )
 def test_neutralise(cell: str, expected: str) -> None:
     assert neutralise(cell) == expected
+
+
+def test_check_metadata_leaves_the_csv_unchanged(
+    sample_report: Report, checks_report: Report
+) -> None:
+    assert checks_report.checks and not sample_report.checks
+    assert render_csv(checks_report) == render_csv(sample_report)

@@ -36,6 +36,7 @@ const elements = {sev: {value: ""}, st: {value: ""}, chk: {value: ""}, q: {value
 const form = {hidden: true, elements, addEventListener: (type, fn) => { handlers[type] = fn; }};
 const shown = {textContent: ""};
 globalThis.document = {
+  addEventListener: () => {},
   getElementById: (id) => ({filters: form, shown: shown}[id] || null),
   querySelectorAll: (selector) => ({"tr.f": rows, "[data-group]": groups}[selector] || []),
 };
@@ -126,3 +127,54 @@ def test_filters(sample_report: Report) -> None:
     assert nothing["visible"] == [] and all(nothing["groups_hidden"])
     assert len(passing["visible"]) == summary["PASS"] and passing["prevented"] is True
     assert reset["visible"] == list(range(total)) and not any(reset["groups_hidden"])
+
+
+# Clicks on the page: the script's one click listener gets an event whose target knows the
+# link it sits in (if any); each check line's "Why and how to fix" records being opened.
+CLICK_HARNESS = r"""
+const spec = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const why = Object.fromEntries(spec.lines.map((id) => [id, {open: false}]));
+const listeners = {};
+globalThis.document = {
+  addEventListener: (type, fn) => { listeners[type] = fn; },
+  getElementById: (id) => (id in why
+    ? {querySelector: (selector) => (selector === "details.why" ? why[id] : null)}
+    : null),
+  querySelectorAll: () => [],
+};
+new Function(spec.script)();
+const out = [];
+for (const href of spec.clicks) {
+  const link = href === null ? null : {getAttribute: (name) => (name === "href" ? href : null)};
+  listeners.click({target: {
+    closest: (selector) => (link && selector === "a[href^='#c-']" && href.startsWith("#c-")
+      ? link : null),
+  }});
+  out.push(Object.keys(why).filter((id) => why[id].open));
+}
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+def test_following_a_check_link_opens_its_explanation(checks_report: Report) -> None:
+    html = render_html(checks_report).decode("utf-8")
+    page = Page(html)
+    script = re.search(r"<script>(.*?)</script>", html, re.S)
+    assert script is not None
+    lines = [e.attrs["id"] for e in page.all("tr") if "data-check" in e.attrs]
+    links = {e.attrs["href"] for e in page.all("a")}
+    assert "#c-KEY-002" in links and "c-KEY-002" in lines
+    spec = {
+        "script": script.group(1),
+        "lines": lines,
+        "clicks": [None, "#c-NO-SUCH", "#c-KEY-002", "#elsewhere", "#c-ROOT-001"],
+    }
+    assert NODE is not None
+    done = subprocess.run(  # noqa: S603 - a fixed harness on our own rendered script
+        [NODE, "-e", CLICK_HARNESS], input=json.dumps(spec), capture_output=True, text=True,
+        check=True, timeout=60,
+    )  # fmt: skip
+    nothing, missing, key002, elsewhere, root001 = json.loads(done.stdout)
+    assert nothing == missing == []
+    assert key002 == elsewhere == ["c-KEY-002"]
+    assert root001 == ["c-ROOT-001", "c-KEY-002"]  # in page order; KEY-002 stays open

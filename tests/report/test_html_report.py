@@ -13,12 +13,30 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from report_samples import HOSTILE, MakeFinding, MakeReport, Page
+from report_samples import (
+    HOSTILE,
+    Element,
+    MakeFinding,
+    MakeReport,
+    Page,
+    hostile_finding,
+    hostile_meta,
+    make_meta,
+)
 
 from auditor.model import Report, Severity, Status
 from auditor.report import html_report
 from auditor.report.common import ordered_findings
 from auditor.report.html_report import render_html, template_dir
+
+# Every element the template writes; a value that smuggled in markup would add another.
+ALLOWED_TAGS = {
+    "html", "head", "meta", "title", "style", "body", "header", "nav", "h1", "h2", "dl", "dt",
+    "dd",
+    "main", "section", "p", "ul", "li", "div", "span", "table", "thead", "tbody", "tr", "th",
+    "td", "small", "code", "pre", "a", "form", "label", "select", "option", "input", "output",
+    "details", "summary", "footer", "script",
+}  # fmt: skip
 
 
 def _html(report: Report) -> str:
@@ -169,12 +187,7 @@ def test_hostile_strings_are_escaped(hostile_report: Report) -> None:
     assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
     assert "{{7*7}}" in html  # shown as typed, never evaluated
     page = Page(html)
-    assert {e.tag for e in page.elements} <= {
-        "html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "dl", "dt", "dd",
-        "main", "section", "p", "ul", "li", "div", "span", "table", "thead", "tbody", "tr", "th",
-        "td", "small", "code", "a", "form", "label", "select", "option", "input", "output",
-        "details", "summary", "footer", "script",
-    }  # fmt: skip
+    assert {e.tag for e in page.elements} <= ALLOWED_TAGS
     assert len(page.all("script")) == 1
     for payload in HOSTILE:
         assert any(payload in r.full_text() for r in page.rows()), payload
@@ -317,3 +330,193 @@ def test_missing_templates_is_a_clear_error(
     monkeypatch.setattr(auditor, "__file__", str(tmp_path / "a" / "auditor" / "__init__.py"))
     with pytest.raises(FileNotFoundError, match="report templates are missing"):
         template_dir()
+
+
+# --- check metadata: every check run, explained once -------------------------------------
+
+
+def _check_lines(page: Page) -> dict[str, Element]:
+    return {e.attrs["data-check"] or "": e for e in page.all("tr") if "data-check" in e.attrs}
+
+
+def _why(line: Element, page: Page) -> Element:
+    (details,) = [e for e in page.all("details", "why") if line in e.ancestors]
+    return details
+
+
+def _inside(page: Page, outer: Element, tag: str) -> list[Element]:
+    return [e for e in page.elements if e.tag == tag and outer in e.ancestors]
+
+
+def test_every_check_run_has_a_line_in_catalog_order(checks_report: Report) -> None:
+    page = Page(_html(checks_report))
+    assert list(_check_lines(page)) == [m.id for m in checks_report.checks]
+    assert page.by_id("checks") is not None
+    heading = next(e for e in page.all("h2") if page.by_id("checks") in e.ancestors)
+    assert heading.full_text() == f"Checks ({len(checks_report.checks)})"
+    # The PASS groups and the filter's check list follow the same order.
+    order = [m.id for m in checks_report.checks]
+    groups = [g.attrs["data-check"] or "" for g in page.all("details", "pass")]
+    assert groups == sorted(groups, key=order.index) == ["USER-001", "KEY-002"]
+    form = page.by_id("filters")
+    options = [o.full_text() for o in page.all("option") if form in o.ancestors]
+    with_findings = {f.check_id for f in checks_report.findings}
+    assert [o for o in options if o in order] == [c for c in order if c in with_findings]
+
+
+def test_check_without_findings_is_explained(checks_report: Report) -> None:
+    page = Page(_html(checks_report))
+    meta = next(m for m in checks_report.checks if m.id == "CERT-002")
+    assert not any(f.check_id == meta.id for f in checks_report.findings)
+    line = _check_lines(page)["CERT-002"]
+    assert "No findings" in line.full_text()
+    counts = {
+        e.attrs["data-n"]: int(e.full_text()) for e in page.elements if line in e.ancestors
+        if "data-n" in e.attrs
+    }  # fmt: skip
+    assert counts == {"PASS": 0, "FAIL": 0, "ERROR": 0, "muted": 0}
+    why = _why(line, page)
+    assert "open" not in why.attrs
+    (summary,) = _inside(page, why, "summary")
+    assert summary.full_text() == "Why and how to fix"
+    terms = [e.full_text() for e in _inside(page, why, "dt")]
+    values = [e.full_text() for e in _inside(page, why, "dd")]
+    shown = dict(zip(terms, values, strict=True))
+    assert shown["Why it matters"] == meta.rationale
+    assert shown["How to fix"] == meta.remediation
+    (pre,) = _inside(page, why, "pre")
+    (code,) = _inside(page, pre, "code")
+    assert code.full_text() == meta.remediation_cli
+    assert [li.full_text() for li in _inside(page, why, "li")] == list(meta.references)
+    assert _inside(page, why, "a") == []  # references are text, not links
+    assert shown["Compliance"] == "not mapped to CIS or AWS FSBP"
+
+
+def test_check_with_findings_shows_metadata_and_mappings(checks_report: Report) -> None:
+    page = Page(_html(checks_report))
+    line = _check_lines(page)["KEY-002"]
+    assert "No findings" not in line.full_text()
+    why = _why(line, page)
+    terms = [e.full_text() for e in _inside(page, why, "dt")]
+    values = [e.full_text() for e in _inside(page, why, "dd")]
+    shown = dict(zip(terms, values, strict=True))
+    assert shown["Compliance"] == (
+        "CIS AWS Foundations 7.0: 2.12; CIS AWS Foundations 5.0: 1.13; "
+        "AWS FSBP (Security Hub): IAM.3"
+    )
+    assert [li.full_text() for li in _inside(page, why, "li")] == [
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html",
+        "CIS AWS Foundations Benchmark v7.0, 2.12",
+    ]
+    assert "aws iam fix-key-002 --user-name USER_NAME" in why.full_text()
+
+
+def test_metadata_appears_once_per_check_however_many_findings(
+    make_report: MakeReport, make_finding: MakeFinding
+) -> None:
+    meta = make_meta("KEY-002", rationale="Old keys leak.", remediation_cli="aws iam rotate-it")
+    findings = [make_finding("KEY-002", resource_name=f"u{i}") for i in range(30)]
+    findings += [make_finding("KEY-002", Status.PASS, resource_name=f"p{i}") for i in range(30)]
+    html = _html(make_report(findings, checks=[meta]))
+    for text in ("Old keys leak.", "aws iam rotate-it", meta.references[0]):
+        assert html.count(text) == 1, text
+
+
+def test_references_are_never_links(checks_report: Report) -> None:
+    html = _html(checks_report)
+    page = Page(html)
+    references = [r for m in checks_report.checks for r in m.references if "://" in r]
+    assert references
+    for reference in references:
+        assert reference in html  # shown as text
+    for element in page.elements:
+        for name in ("href", "src", "action", "formaction", "cite", "data", "poster"):
+            value = element.attrs.get(name)
+            assert value is None or value.startswith("#"), (element.tag, name, value)
+    lowered = html.lower()
+    for bad in ("<script src", 'href="http', 'src="http', "url(http", "<link", "@import"):
+        assert bad not in lowered
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_hostile_check_metadata_is_escaped(make_report: MakeReport, payload: str) -> None:
+    html = _html(make_report([hostile_finding(payload)], checks=[hostile_meta(payload)]))
+    assert "<script>alert" not in html
+    assert "<img" not in html
+    page = Page(html)
+    assert page.stack == []
+    assert {e.tag for e in page.elements} <= ALLOWED_TAGS
+    assert len(page.all("script")) == 1
+    line = _check_lines(page)["ROLE-003"]
+    why = _why(line, page)
+    text = why.full_text()
+    assert text.count(payload) >= 5  # rationale, fix, CLI, two references, mappings
+    assert payload in line.full_text().split("Why and how to fix")[0]  # the title
+    for element in page.elements:
+        for name in ("href", "src", "action", "formaction"):
+            value = element.attrs.get(name)
+            assert value is None or value.startswith("#"), (element.tag, name, value)
+
+
+def test_check_counts_in_overview(checks_report: Report) -> None:
+    page = Page(_html(checks_report))
+    counts = {
+        e.attrs["data-check-count"]: int(e.full_text())
+        for e in page.elements
+        if "data-check-count" in e.attrs
+    }
+    findings = checks_report.findings
+    failing = {f.check_id for f in findings if f.status is Status.FAIL and not f.muted}
+    erring = {f.check_id for f in findings if f.status is Status.ERROR and not f.muted}
+    assert counts == {
+        "run": len(checks_report.checks),
+        "failing": len(failing),
+        "errors": len(erring),
+        "empty": len({m.id for m in checks_report.checks} - {f.check_id for f in findings}),
+    }
+    assert counts["empty"] == 1
+
+
+def test_findings_of_an_unlisted_check_still_get_a_line(
+    make_report: MakeReport, make_finding: MakeFinding
+) -> None:
+    report = make_report(
+        [make_finding("USER-002"), make_finding("AA-001"), make_finding("KEY-002")],
+        checks=[make_meta("KEY-002")],
+    )
+    page = Page(_html(report))
+    lines = _check_lines(page)
+    assert list(lines) == ["KEY-002", "AA-001", "USER-002"]
+    assert "Fix AA-001." in _why(lines["AA-001"], page).full_text()
+
+
+def test_severity_lowered_by_config_is_not_called_raised(
+    make_report: MakeReport, make_finding: MakeFinding
+) -> None:
+    finding = make_finding(
+        severity=Severity.LOW,
+        base_severity=Severity.HIGH,
+        severity_reason="set to low by [checks.KEY-002] in the configuration",
+    )
+    (row,) = Page(_html(make_report([finding]))).rows()
+    assert "lowered from high: set to low by [checks.KEY-002]" in row.full_text()
+    assert "raised" not in row.full_text()
+
+
+def test_navigation_links_reach_sections_with_their_counts(checks_report: Report) -> None:
+    page = Page(_html(checks_report))
+    (nav,) = page.all("nav")
+    links = [e for e in page.all("a") if nav in e.ancestors]
+    summary = checks_report.summary()
+    expected = {
+        "overview": "Overview",
+        "checks": f"Checks ({len(checks_report.checks)})",
+        "failing": f"Failing ({summary['FAIL']})",
+        "errors": f"Errors ({summary['ERROR']})",
+        "muted": f"Muted ({summary['muted']})",
+        "passing": f"Passing ({summary['PASS']})",
+    }
+    assert {(a.attrs["href"] or "")[1:]: a.full_text() for a in links} == expected
+    for target in expected:
+        section = page.by_id(target)
+        assert section is not None and section.tag == "section", target

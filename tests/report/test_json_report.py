@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from report_samples import MakeFinding, MakeReport
+from report_samples import HOSTILE, MakeFinding, MakeReport, hostile_meta
 
 from auditor.model import Finding, Report, Severity, Status
 from auditor.report.json_report import render_json, report_to_dict
@@ -241,3 +241,76 @@ def test_odd_evidence_is_still_strict_json(
 
 def _reject(token: str) -> None:
     raise AssertionError(f"non-standard JSON constant {token}")
+
+
+# --- checks: the metadata of every check run -----------------------------------------------
+
+CHECK_KEYS = [
+    "id", "slug", "title", "severity", "resource_type", "rationale", "remediation",
+    "remediation_cli", "references", "compliance",
+]  # fmt: skip
+
+
+def test_checks_list_every_check_run_with_its_metadata(checks_report: Report) -> None:
+    data = _loaded(checks_report)
+    assert list(data)[-3:] == ["notes", "checks", "findings"]
+    assert [c["id"] for c in data["checks"]] == [m.id for m in checks_report.checks]
+    for entry, meta in zip(data["checks"], checks_report.checks, strict=True):
+        assert list(entry) == CHECK_KEYS
+        assert entry == {
+            "id": meta.id,
+            "slug": meta.slug,
+            "title": meta.title,
+            "severity": meta.severity.value,
+            "resource_type": meta.resource_type.value,
+            "rationale": meta.rationale,
+            "remediation": meta.remediation,
+            "remediation_cli": meta.remediation_cli,
+            "references": list(meta.references),
+            "compliance": meta.compliance.as_dict(),
+        }
+    cert = next(c for c in data["checks"] if c["id"] == "CERT-002")
+    assert not any(f["check_id"] == "CERT-002" for f in data["findings"])
+    assert cert["severity"] == "low"
+    assert cert["resource_type"] == "AwsIamServerCertificate"
+    assert cert["compliance"] == {}
+    key = next(c for c in data["checks"] if c["id"] == "KEY-002")
+    assert key["compliance"] == {"CIS-7.0": ["2.12"], "CIS-5.0": ["1.13"], "AWS-FSBP": ["IAM.3"]}
+    assert key["references"][1] == "CIS AWS Foundations Benchmark v7.0, 2.12"
+
+
+def test_checks_are_additive(sample_report: Report, checks_report: Report) -> None:
+    without = _loaded(sample_report)
+    with_checks = _loaded(checks_report)
+    assert without["checks"] == []
+    assert len(with_checks["checks"]) == len(checks_report.checks) > 0
+    del with_checks["checks"], without["checks"]
+    assert with_checks == without
+    _conforms(DESIGN_EXAMPLE, _loaded(checks_report), "$")
+
+
+def test_one_check_per_line(checks_report: Report, make_report: MakeReport) -> None:
+    lines = render_json(checks_report).decode().splitlines()
+    start = lines.index('  "checks": [')
+    end = lines.index('  "findings": [')
+    assert lines[end - 1] == "  ],"
+    check_lines = lines[start + 1 : end - 1]
+    assert len(check_lines) == len(checks_report.checks)
+    for line, meta in zip(check_lines, checks_report.checks, strict=True):
+        assert line.startswith('    {"id": ')
+        assert json.loads(line.rstrip(","))["id"] == meta.id
+    empty = render_json(make_report([])).decode()
+    assert '  "checks": [],\n  "findings": []\n}\n' in empty
+
+
+def test_hostile_check_metadata_stays_data(make_report: MakeReport) -> None:
+    report = make_report([], checks=[hostile_meta(p) for p in HOSTILE[:1]])
+    (entry,) = _loaded(report)["checks"]
+    payload = HOSTILE[0]
+    assert entry["title"] == entry["rationale"] == entry["remediation_cli"] == payload
+    assert entry["references"] == [payload, f"https://example.com/{payload}"]
+    assert entry["compliance"] == {
+        "CIS-7.0": [payload],
+        "CIS-5.0": [payload],
+        "AWS-FSBP": [payload],
+    }
