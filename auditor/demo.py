@@ -56,6 +56,16 @@ def _trust_service(service: str) -> str:
     return _doc({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"})
 
 
+def _trust_account(account_id: str) -> str:
+    return _doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+            "Action": "sts:AssumeRole",
+        }
+    )
+
+
 def build_demo_account(*, endpoint_url: str | None = None) -> None:
     """Create the demo account in moto: call inside an active ``moto.mock_aws()``.
 
@@ -294,28 +304,14 @@ def _roles(iam: IAMClient) -> None:
 
     # The support role CIS asks for: AWSSupportAccess, assumable by this account's admins.
     iam.create_role(
-        RoleName="SupportAccess",
-        AssumeRolePolicyDocument=_doc(
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{DEMO_ACCOUNT_ID}:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ),
+        RoleName="SupportAccess", AssumeRolePolicyDocument=_trust_account(DEMO_ACCOUNT_ID)
     )
     iam.attach_role_policy(RoleName="SupportAccess", PolicyArn=support_access)
     moto_account.backdate_role("SupportAccess", created_days_ago=600, last_used_days_ago=45)
 
     # A monitoring vendor reads everything, trusted by account id alone: no external id.
     iam.create_role(
-        RoleName="vendor-monitoring",
-        AssumeRolePolicyDocument=_doc(
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{VENDOR_ACCOUNT_ID}:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ),
+        RoleName="vendor-monitoring", AssumeRolePolicyDocument=_trust_account(VENDOR_ACCOUNT_ID)
     )
     iam.attach_role_policy(RoleName="vendor-monitoring", PolicyArn=read_only)
     moto_account.backdate_role("vendor-monitoring", created_days_ago=500, last_used_days_ago=0.5)

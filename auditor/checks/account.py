@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from auditor.checks.registry import CheckContext, check
 from auditor.checks.users import (
     SECURITY_HUB_IAM_DOC,
+    account_result,
     age_days,
     as_utc,
     credential_users,
@@ -40,17 +41,6 @@ WORKLOAD_OIDC_HOSTS = (
 )
 EKS_OIDC = re.compile(r"^oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/", re.IGNORECASE)
 MAX_NAMED_USERS = 20
-
-
-def _account(snap: Snapshot, status: Status, detail: str, **evidence: object) -> Result:
-    return Result(
-        status=status,
-        resource_arn=snap.root_arn,
-        resource_name=snap.account_id,
-        detail=detail,
-        evidence=evidence,
-        resource_type=ResourceType.ACCOUNT,
-    )
 
 
 # --- Access Analyzer ---------------------------------------------------------------------
@@ -108,7 +98,7 @@ def access_analyzer_disabled(snap: Snapshot, ctx: CheckContext) -> Iterator[Resu
     }
     regions = sorted(set(state.regions) | set(failed))
     if not regions:
-        yield _account(
+        yield account_result(
             snap,
             Status.ERROR,
             "No enabled region was listed, so no region's analyzers could be checked.",
@@ -198,7 +188,7 @@ def expired_server_cert(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each stored server certificate past its expiration."""
     certs = need(snap.server_certificates, Source.SERVER_CERTIFICATES)
     if not certs:
-        yield _account(snap, Status.PASS, "No server certificates are stored in IAM.")
+        yield account_result(snap, Status.PASS, "No server certificates are stored in IAM.")
     for cert in certs:
         if cert.expiration is None:
             yield _no_expiration(cert)
@@ -272,7 +262,7 @@ def expiring_server_cert(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
             warning_days=limit,
         )
     if not judged:
-        yield _account(snap, Status.PASS, "No unexpired server certificate is stored in IAM.")
+        yield account_result(snap, Status.PASS, "No unexpired server certificate is stored in IAM.")
 
 
 # --- federation --------------------------------------------------------------------------
@@ -330,7 +320,7 @@ def users_not_federated(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     providers = len(saml) + len(human_oidc)
     if providers:
         rest = f"; {len(console)} IAM users still have console passwords" if console else ""
-        yield _account(
+        yield account_result(
             snap,
             Status.PASS,
             f"{providers} SAML/OIDC identity provider{'s' if providers > 1 else ''} "
@@ -338,13 +328,13 @@ def users_not_federated(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
             **evidence,
         )
     elif not console:
-        yield _account(snap, Status.PASS, "No IAM user has a console password.", **evidence)
+        yield account_result(snap, Status.PASS, "No IAM user has a console password.", **evidence)
     else:
         shown = ", ".join(console[:MAX_NAMED_USERS])
         more = (
             f" and {len(console) - MAX_NAMED_USERS} more" if len(console) > MAX_NAMED_USERS else ""
         )
-        yield _account(
+        yield account_result(
             snap,
             Status.FAIL,
             f"No SAML or OIDC identity provider for people exists, and {len(console)} IAM "

@@ -17,9 +17,8 @@ from auditor.checks.users import (
     SECURITY_HUB_IAM_DOC,
     UNUSED_DOC,
     age_days,
-    credential_users,
     iso,
-    problem_result,
+    per_user,
     seconds_between,
     slots,
 )
@@ -90,36 +89,33 @@ def _no_date(row: CredentialRow, key: AccessKeyState) -> Result:
     cis_5=("1.11",),
     fsbp=("IAM.22",),
 )
-def access_key_unused(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
+@per_user
+def access_key_unused(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each active key unused (or, never used, created) longer than the limit."""
     limit = ctx.thresholds.unused_credentials_days
-    for row in credential_users(snap):
-        if row.problems:
-            yield problem_result(row)
+    if not row.active_keys:
+        yield _user_pass(row, f"{row.user} has no active access keys.")
+    for key in row.active_keys:
+        since = key.last_used or key.last_rotated
+        if since is None:
+            yield _no_date(row, key)
             continue
-        if not row.active_keys:
-            yield _user_pass(row, f"{row.user} has no active access keys.")
-        for key in row.active_keys:
-            since = key.last_used or key.last_rotated
-            if since is None:
-                yield _no_date(row, key)
-                continue
-            days = age_days(snap.collected_at, since)
-            if key.last_used is None:
-                what = f"Access key {key.slot} has never been used and was created {days} days ago"
-            else:
-                what = f"Access key {key.slot} was last used {days} days ago"
-            yield _key_result(
-                row,
-                key,
-                Status.PASS if days <= limit else Status.FAIL,
-                f"{what}; the limit is {limit}.",
-                never_used=key.last_used is None,
-                days_since_use=days,
-                limit_days=limit,
-                last_used=iso(key.last_used),
-                last_rotated=iso(key.last_rotated),
-            )
+        days = age_days(snap.collected_at, since)
+        if key.last_used is None:
+            what = f"Access key {key.slot} has never been used and was created {days} days ago"
+        else:
+            what = f"Access key {key.slot} was last used {days} days ago"
+        yield _key_result(
+            row,
+            key,
+            Status.PASS if days <= limit else Status.FAIL,
+            f"{what}; the limit is {limit}.",
+            never_used=key.last_used is None,
+            days_since_use=days,
+            limit_days=limit,
+            last_used=iso(key.last_used),
+            last_rotated=iso(key.last_rotated),
+        )
 
 
 @check(
@@ -150,29 +146,26 @@ def access_key_unused(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     cis_5=("1.13",),
     fsbp=("IAM.3",),
 )
-def access_key_rotation(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
+@per_user
+def access_key_rotation(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each active key older than the limit (whole days; the limit itself passes)."""
     limit = ctx.thresholds.key_rotation_days
-    for row in credential_users(snap):
-        if row.problems:
-            yield problem_result(row)
+    if not row.active_keys:
+        yield _user_pass(row, f"{row.user} has no active access keys.")
+    for key in row.active_keys:
+        if key.last_rotated is None:
+            yield _no_date(row, key)
             continue
-        if not row.active_keys:
-            yield _user_pass(row, f"{row.user} has no active access keys.")
-        for key in row.active_keys:
-            if key.last_rotated is None:
-                yield _no_date(row, key)
-                continue
-            days = age_days(snap.collected_at, key.last_rotated)
-            yield _key_result(
-                row,
-                key,
-                Status.PASS if days <= limit else Status.FAIL,
-                f"Access key {key.slot} is {days} days old; the limit is {limit}.",
-                age_days=days,
-                limit_days=limit,
-                last_rotated=iso(key.last_rotated),
-            )
+        days = age_days(snap.collected_at, key.last_rotated)
+        yield _key_result(
+            row,
+            key,
+            Status.PASS if days <= limit else Status.FAIL,
+            f"Access key {key.slot} is {days} days old; the limit is {limit}.",
+            age_days=days,
+            limit_days=limit,
+            last_rotated=iso(key.last_rotated),
+        )
 
 
 @check(
@@ -196,26 +189,23 @@ def access_key_rotation(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     references=(ACCESS_KEYS_DOC,),
     cis_5=("1.12",),
 )
-def two_active_keys(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
+@per_user
+def two_active_keys(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each user holding more than one active key."""
-    for row in credential_users(snap):
-        if row.problems:
-            yield problem_result(row)
-            continue
-        active = tuple(k.slot for k in row.active_keys)
-        status = Status.FAIL if len(active) > 1 else Status.PASS
-        count = {0: "no active access keys", 1: "1 active access key"}.get(
-            len(active), f"{len(active)} active access keys"
-        )
-        detail = f"{row.user} has {count}"
-        yield Result(
-            status=status,
-            resource_arn=row.arn,
-            resource_name=row.user,
-            detail=f"{detail} ({slots(active)})." if active else f"{detail}.",
-            evidence={"active_key_slots": list(active)},
-            resource_type=ResourceType.USER,
-        )
+    active = tuple(k.slot for k in row.active_keys)
+    status = Status.FAIL if len(active) > 1 else Status.PASS
+    count = {0: "no active access keys", 1: "1 active access key"}.get(
+        len(active), f"{len(active)} active access keys"
+    )
+    detail = f"{row.user} has {count}"
+    yield Result(
+        status=status,
+        resource_arn=row.arn,
+        resource_name=row.user,
+        detail=f"{detail} ({slots(active)})." if active else f"{detail}.",
+        evidence={"active_key_slots": list(active)},
+        resource_type=ResourceType.USER,
+    )
 
 
 @check(
@@ -238,45 +228,42 @@ def two_active_keys(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     references=(ACCESS_KEYS_DOC, BEST_PRACTICES_DOC),
     cis_5=("1.10",),
 )
-def key_created_at_setup(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
+@per_user
+def key_created_at_setup(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each active, never-used key of a console user created with the user."""
     window = ctx.thresholds.key_setup_window_seconds
-    for row in credential_users(snap):
-        if row.problems:
-            yield problem_result(row)
-            continue
-        if row.password_enabled is not True:
-            yield _user_pass(row, f"{row.user} has no console password.")
-            continue
-        if not row.active_keys:
-            yield _user_pass(row, f"{row.user} has no active access keys.")
-        for key in row.active_keys:
-            created = row.user_creation_time
-            gap = (
-                seconds_between(key.last_rotated, created)
-                if key.last_rotated is not None and created is not None
-                else None
+    if row.password_enabled is not True:
+        yield _user_pass(row, f"{row.user} has no console password.")
+        return
+    if not row.active_keys:
+        yield _user_pass(row, f"{row.user} has no active access keys.")
+    for key in row.active_keys:
+        created = row.user_creation_time
+        gap = (
+            seconds_between(key.last_rotated, created)
+            if key.last_rotated is not None and created is not None
+            else None
+        )
+        if key.last_used is None and gap is not None and gap <= window:
+            yield _key_result(
+                row,
+                key,
+                Status.FAIL,
+                f"Access key {key.slot} was created {gap:.0f} seconds after the user and "
+                "has never been used.",
+                seconds_after_user_creation=gap,
+                window_seconds=window,
+                last_rotated=iso(key.last_rotated),
+                user_creation_time=iso(created),
             )
-            if key.last_used is None and gap is not None and gap <= window:
-                yield _key_result(
-                    row,
-                    key,
-                    Status.FAIL,
-                    f"Access key {key.slot} was created {gap:.0f} seconds after the user and "
-                    "has never been used.",
-                    seconds_after_user_creation=gap,
-                    window_seconds=window,
-                    last_rotated=iso(key.last_rotated),
-                    user_creation_time=iso(created),
-                )
-            elif key.last_used is not None:
-                yield _key_result(row, key, Status.PASS, f"Access key {key.slot} has been used.")
-            else:
-                yield _key_result(
-                    row,
-                    key,
-                    Status.PASS,
-                    f"Access key {key.slot} was not created at user setup.",
-                    last_rotated=iso(key.last_rotated),
-                    user_creation_time=iso(created),
-                )
+        elif key.last_used is not None:
+            yield _key_result(row, key, Status.PASS, f"Access key {key.slot} has been used.")
+        else:
+            yield _key_result(
+                row,
+                key,
+                Status.PASS,
+                f"Access key {key.slot} was not created at user setup.",
+                last_rotated=iso(key.last_rotated),
+                user_creation_time=iso(created),
+            )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.checks.registry import CheckContext, check
-from auditor.checks.users import SECURITY_HUB_IAM_DOC
+from auditor.checks.users import SECURITY_HUB_IAM_DOC, account_result
 from auditor.model import ResourceType, Result, Severity, Source, Status
 from auditor.snapshot import PasswordPolicy, Snapshot
 
@@ -42,20 +42,28 @@ def _policy(snap: Snapshot) -> tuple[PasswordPolicy, bool]:
     return snap.password_policy, False
 
 
+def _judged(default: bool, detail: str) -> str:
+    """``detail``, led by ``NO_POLICY`` when what was judged is AWS's default policy."""
+    return f"{NO_POLICY}: {detail[0].lower()}{detail[1:]}" if default else detail
+
+
+def _at_least(
+    snap: Snapshot, default: bool, have: int, want: int, detail: str, **setting: int
+) -> Result:
+    """PASS when the policy's ``setting`` (value ``have``) reaches the required ``want``."""
+    return account_result(
+        snap,
+        Status.PASS if have >= want else Status.FAIL,
+        _judged(default, detail),
+        **setting,
+        required=want,
+        default_policy=default,
+    )
+
+
 def _either(items: list[str]) -> str:
     """``a``, ``a or b``, ``a, b or c``."""
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
-
-
-def _account(snap: Snapshot, status: Status, detail: str, **evidence: object) -> Result:
-    return Result(
-        status=status,
-        resource_arn=snap.root_arn,
-        resource_name=snap.account_id,
-        detail=detail,
-        evidence=evidence,
-        resource_type=ResourceType.ACCOUNT,
-    )
 
 
 @check(
@@ -79,14 +87,14 @@ def _account(snap: Snapshot, status: Status, detail: str, **evidence: object) ->
 def password_policy_missing(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL when the account has no password policy."""
     if snap.password_policy is None:
-        yield _account(
+        yield account_result(
             snap,
             Status.FAIL,
             f"{NO_POLICY}: any password of 8 or more characters is accepted.",
             policy_present=False,
         )
     else:
-        yield _account(snap, Status.PASS, "A password policy is set.", policy_present=True)
+        yield account_result(snap, Status.PASS, "A password policy is set.", policy_present=True)
 
 
 @check(
@@ -112,14 +120,13 @@ def password_min_length(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     policy, default = _policy(snap)
     want = ctx.thresholds.password_min_length
     have = policy.minimum_password_length
-    prefix = f"{NO_POLICY}: m" if default else "M"
-    yield _account(
+    yield _at_least(
         snap,
-        Status.PASS if have >= want else Status.FAIL,
-        f"{prefix}inimum password length is {have}; at least {want} is required.",
+        default,
+        have,
+        want,
+        f"Minimum password length is {have}; at least {want} is required.",
         minimum_password_length=have,
-        required=want,
-        default_policy=default,
     )
 
 
@@ -147,14 +154,13 @@ def password_reuse(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     want = ctx.thresholds.password_reuse
     have = policy.password_reuse_prevention or 0
     what = f"the last {have} passwords" if have else "no previous passwords"
-    prefix = f"{NO_POLICY}: p" if default else "P"
-    yield _account(
+    yield _at_least(
         snap,
-        Status.PASS if have >= want else Status.FAIL,
-        f"{prefix}assword reuse prevention remembers {what}; at least {want} are required.",
+        default,
+        have,
+        want,
+        f"Password reuse prevention remembers {what}; at least {want} are required.",
         password_reuse_prevention=have,
-        required=want,
-        default_policy=default,
     )
 
 
@@ -186,18 +192,17 @@ def password_complexity(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     missing = [name for name, required in classes.items() if not required]
     evidence = {"not_required": missing, "default_policy": default}
     if not missing:
-        yield _account(
+        yield account_result(
             snap,
             Status.PASS,
             "Passwords must contain uppercase letters, lowercase letters, numbers and symbols.",
             **evidence,
         )
         return
-    prefix = f"{NO_POLICY}: p" if default else "P"
-    yield _account(
+    yield account_result(
         snap,
         Status.FAIL,
-        f"{prefix}asswords need not contain {_either(missing)}.",
+        _judged(default, f"Passwords need not contain {_either(missing)}."),
         **evidence,
     )
 
@@ -224,25 +229,17 @@ def password_expiry(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     limit = ctx.thresholds.password_max_age_days
     age = policy.max_password_age if policy.max_password_age else None
     evidence = {"max_password_age": age, "limit_days": limit, "default_policy": default}
-    if age is not None and age <= limit:
-        yield _account(
+    if age is not None:
+        yield account_result(
             snap,
-            Status.PASS,
-            f"Passwords expire after {age} days; the limit is {limit}.",
-            **evidence,
-        )
-    elif age is not None:
-        yield _account(
-            snap,
-            Status.FAIL,
+            Status.PASS if age <= limit else Status.FAIL,
             f"Passwords expire after {age} days; the limit is {limit}.",
             **evidence,
         )
     else:
-        prefix = f"{NO_POLICY}: p" if default else "P"
-        yield _account(
+        yield account_result(
             snap,
             Status.FAIL,
-            f"{prefix}asswords never expire; the limit is {limit} days.",
+            _judged(default, f"Passwords never expire; the limit is {limit} days."),
             **evidence,
         )

@@ -5,20 +5,24 @@ collector could not fully parse (``CredentialRow.problems``) gives an ERROR for 
 the others are still judged: guessing a value from a broken cell could turn a FAIL into a
 PASS. Ages are whole days before ``snap.collected_at`` so a saved snapshot re-audits to the
 same findings. This module also holds the few helpers the root, key, role and account checks
-share (``need``, ``age_days``, ``as_utc``, ``iso``, ``problem_result``).
+share (``need``, ``age_days``, ``as_utc``, ``iso``, ``problem_result``, ``account_result``)
+and ``per_user`` / ``per_user_with``: the loop over users, with that ERROR for an unreadable
+row, which every credential-report check (here and in ``keys``) runs in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from auditor.checks.registry import CheckContext, check
+from auditor.checks.registry import CheckContext, CheckFn, check
 from auditor.model import ResourceType, Result, Severity, Source, Status
-from auditor.snapshot import CredentialRow, Snapshot
+from auditor.snapshot import CredentialRow, Snapshot, VirtualMfaDevice
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 CREDENTIAL_REPORT_DOC = (
     "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html"
@@ -76,9 +80,59 @@ def problem_result(row: CredentialRow) -> Result:
     )
 
 
+def account_result(snap: Snapshot, status: Status, detail: str, **evidence: object) -> Result:
+    """A result about the account itself (resource: the account root ARN, named by its id)."""
+    return Result(
+        status=status,
+        resource_arn=snap.root_arn,
+        resource_name=snap.account_id,
+        detail=detail,
+        evidence=evidence,
+        resource_type=ResourceType.ACCOUNT,
+    )
+
+
 def credential_users(snap: Snapshot) -> tuple[CredentialRow, ...]:
     """The IAM users' rows of the credential report (root excluded)."""
     return need(snap.credential_report, Source.CREDENTIAL_REPORT).users
+
+
+def per_user_with(
+    prepare: Callable[[Snapshot], P],
+) -> Callable[[Callable[[CredentialRow, P, CheckContext], Iterable[Result]]], CheckFn]:
+    """Like ``per_user``, but ``judge`` gets ``prepare(snap)`` in place of the snapshot.
+
+    ``prepare`` runs once, before the first row, so what it builds (or the missing source
+    it raises on) is shared by every row rather than redone per user.
+    """
+
+    def wrap(judge: Callable[[CredentialRow, P, CheckContext], Iterable[Result]]) -> CheckFn:
+        @functools.wraps(judge)
+        def run(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
+            prepared = prepare(snap)
+            for row in credential_users(snap):
+                if row.problems:
+                    yield problem_result(row)
+                else:
+                    yield from judge(row, prepared, ctx)
+
+        return run
+
+    return wrap
+
+
+def _snapshot(snap: Snapshot) -> Snapshot:
+    return snap
+
+
+def per_user(judge: Callable[[CredentialRow, Snapshot, CheckContext], Iterable[Result]]) -> CheckFn:
+    """A check made of ``judge(row, snap, ctx)`` run on every IAM user's report row.
+
+    Put it between ``@check(...)`` and the function. A row with ``problems`` gets the
+    ``problem_result`` ERROR and is not judged: guessing a value from a broken cell could
+    turn a FAIL into a PASS.
+    """
+    return per_user_with(_snapshot)(judge)
 
 
 def slots(keys: tuple[int, ...]) -> str:
@@ -101,6 +155,10 @@ def _result(row: CredentialRow, status: Status, detail: str, **evidence: object)
 
 def _console(row: CredentialRow) -> bool:
     return row.password_enabled is True
+
+
+def _virtual_mfa_devices(snap: Snapshot) -> tuple[VirtualMfaDevice, ...]:
+    return need(snap.virtual_mfa_devices, Source.VIRTUAL_MFA)
 
 
 # --- checks ------------------------------------------------------------------------------
@@ -128,24 +186,22 @@ def _console(row: CredentialRow) -> bool:
     cis_5=("1.9",),
     fsbp=("IAM.5",),
 )
-def console_user_no_mfa(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
+@per_user
+def console_user_no_mfa(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each user with a console password and no active MFA device."""
-    for row in credential_users(snap):
-        if row.problems:
-            yield problem_result(row)
-        elif not _console(row):
-            yield _result(row, Status.PASS, f"{row.user} has no console password.")
-        elif row.mfa_active:
-            yield _result(row, Status.PASS, f"{row.user} signs in to the console with MFA.")
-        else:
-            yield _result(
-                row,
-                Status.FAIL,
-                f"{row.user} has a console password and no MFA device.",
-                password_enabled=True,
-                mfa_active=False,
-                password_last_used=iso(row.password_last_used),
-            )
+    if not _console(row):
+        yield _result(row, Status.PASS, f"{row.user} has no console password.")
+    elif row.mfa_active:
+        yield _result(row, Status.PASS, f"{row.user} signs in to the console with MFA.")
+    else:
+        yield _result(
+            row,
+            Status.FAIL,
+            f"{row.user} has a console password and no MFA device.",
+            password_enabled=True,
+            mfa_active=False,
+            password_last_used=iso(row.password_last_used),
+        )
 
 
 @check(
@@ -171,15 +227,13 @@ def console_user_no_mfa(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     references=(MFA_DOC, SECURITY_HUB_IAM_DOC),
     fsbp=("IAM.19",),
 )
-def user_no_mfa(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
+@per_user
+def user_no_mfa(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each user without an active MFA device, console password or not."""
-    for row in credential_users(snap):
-        if row.problems:
-            yield problem_result(row)
-        elif row.mfa_active:
-            yield _result(row, Status.PASS, f"{row.user} has MFA enabled.")
-        else:
-            yield _result(row, Status.FAIL, f"{row.user} has no MFA device.", mfa_active=False)
+    if row.mfa_active:
+        yield _result(row, Status.PASS, f"{row.user} has MFA enabled.")
+    else:
+        yield _result(row, Status.FAIL, f"{row.user} has no MFA device.", mfa_active=False)
 
 
 @check(
@@ -203,41 +257,40 @@ def user_no_mfa(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     cis_5=("1.11",),
     fsbp=("IAM.22",),
 )
-def console_password_unused(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
+@per_user
+def console_password_unused(
+    row: CredentialRow, snap: Snapshot, ctx: CheckContext
+) -> Iterator[Result]:
     """FAIL for each console password unused (or, never used, set) longer than the limit."""
     limit = ctx.thresholds.unused_credentials_days
-    for row in credential_users(snap):
-        if row.problems:
-            yield problem_result(row)
-            continue
-        if not _console(row):
-            yield _result(row, Status.PASS, f"{row.user} has no console password.")
-            continue
-        never_used = row.password_last_used is None
-        since = row.password_last_used or row.password_last_changed or row.user_creation_time
-        if since is None:
-            yield _result(
-                row,
-                Status.ERROR,
-                f"{row.user}'s console password has no last-used, last-changed or creation "
-                "date in the credential report.",
-            )
-            continue
-        days = age_days(snap.collected_at, since)
-        if never_used:
-            what = f"{row.user}'s console password has never been used and was set {days} days ago"
-        else:
-            what = f"{row.user}'s console password was last used {days} days ago"
+    if not _console(row):
+        yield _result(row, Status.PASS, f"{row.user} has no console password.")
+        return
+    never_used = row.password_last_used is None
+    since = row.password_last_used or row.password_last_changed or row.user_creation_time
+    if since is None:
         yield _result(
             row,
-            Status.PASS if days <= limit else Status.FAIL,
-            f"{what}; the limit is {limit}.",
-            never_used=never_used,
-            days_since_use=days,
-            limit_days=limit,
-            password_last_used=iso(row.password_last_used),
-            password_last_changed=iso(row.password_last_changed),
+            Status.ERROR,
+            f"{row.user}'s console password has no last-used, last-changed or creation "
+            "date in the credential report.",
         )
+        return
+    days = age_days(snap.collected_at, since)
+    if never_used:
+        what = f"{row.user}'s console password has never been used and was set {days} days ago"
+    else:
+        what = f"{row.user}'s console password was last used {days} days ago"
+    yield _result(
+        row,
+        Status.PASS if days <= limit else Status.FAIL,
+        f"{what}; the limit is {limit}.",
+        never_used=never_used,
+        days_since_use=days,
+        limit_days=limit,
+        password_last_used=iso(row.password_last_used),
+        password_last_changed=iso(row.password_last_changed),
+    )
 
 
 @check(
@@ -259,45 +312,39 @@ def console_password_unused(snap: Snapshot, ctx: CheckContext) -> Iterator[Resul
     remediation_cli="aws iam delete-user --user-name USER_NAME",
     references=(UNUSED_DOC,),
 )
-def dormant_user(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
+@per_user
+def dormant_user(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for users older than the limit with no password or key use within it."""
     limit = ctx.thresholds.dormant_user_days
-    for row in credential_users(snap):
-        if row.problems:
-            yield problem_result(row)
-            continue
-        created = row.user_creation_time
-        if created is not None and age_days(snap.collected_at, created) <= limit:
-            days = age_days(snap.collected_at, created)
-            yield _result(
-                row, Status.PASS, f"{row.user} was created {days} days ago, within {limit}."
-            )
-            continue
-        uses = [row.password_last_used, *(k.last_used for k in row.access_keys)]
-        last = max((u for u in uses if u is not None), key=as_utc, default=None)
-        last_days = age_days(snap.collected_at, last) if last is not None else None
-        evidence: dict[str, object] = {
-            "last_credential_use": iso(last),
-            "days_since_use": last_days,
-            "limit_days": limit,
-            "user_creation_time": iso(created),
-        }
-        if last_days is not None and last_days <= limit:
-            yield _result(
-                row,
-                Status.PASS,
-                f"{row.user} last used a credential {last_days} days ago.",
-                **evidence,
-            )
-        else:
-            when = "never" if last_days is None else f"{last_days} days ago"
-            yield _result(
-                row,
-                Status.FAIL,
-                f"{row.user} has used no password or access key in {limit} days "
-                f"(last use: {when}).",
-                **evidence,
-            )
+    created = row.user_creation_time
+    if created is not None and age_days(snap.collected_at, created) <= limit:
+        days = age_days(snap.collected_at, created)
+        yield _result(row, Status.PASS, f"{row.user} was created {days} days ago, within {limit}.")
+        return
+    uses = [row.password_last_used, *(k.last_used for k in row.access_keys)]
+    last = max((u for u in uses if u is not None), key=as_utc, default=None)
+    last_days = age_days(snap.collected_at, last) if last is not None else None
+    evidence: dict[str, object] = {
+        "last_credential_use": iso(last),
+        "days_since_use": last_days,
+        "limit_days": limit,
+        "user_creation_time": iso(created),
+    }
+    if last_days is not None and last_days <= limit:
+        yield _result(
+            row,
+            Status.PASS,
+            f"{row.user} last used a credential {last_days} days ago.",
+            **evidence,
+        )
+    else:
+        when = "never" if last_days is None else f"{last_days} days ago"
+        yield _result(
+            row,
+            Status.FAIL,
+            f"{row.user} has used no password or access key in {limit} days (last use: {when}).",
+            **evidence,
+        )
 
 
 @check(
@@ -324,24 +371,21 @@ def dormant_user(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
         CREDENTIAL_REPORT_DOC,
     ),
 )
-def user_signing_cert(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
+@per_user
+def user_signing_cert(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each user holding an active X.509 signing certificate."""
-    for row in credential_users(snap):
-        if row.problems:
-            yield problem_result(row)
-            continue
-        active = tuple(c.slot for c in row.signing_certs if c.active)
-        if active:
-            cert = "certificate" if len(active) == 1 else "certificates"
-            yield _result(
-                row,
-                Status.FAIL,
-                f"{row.user} has {len(active)} active X.509 signing {cert} "
-                f"(slot {', '.join(map(str, active))}).",
-                active_cert_slots=list(active),
-            )
-        else:
-            yield _result(row, Status.PASS, f"{row.user} has no active signing certificate.")
+    active = tuple(c.slot for c in row.signing_certs if c.active)
+    if active:
+        cert = "certificate" if len(active) == 1 else "certificates"
+        yield _result(
+            row,
+            Status.FAIL,
+            f"{row.user} has {len(active)} active X.509 signing {cert} "
+            f"(slot {', '.join(map(str, active))}).",
+            active_cert_slots=list(active),
+        )
+    else:
+        yield _result(row, Status.PASS, f"{row.user} has no active signing certificate.")
 
 
 @check(
@@ -369,24 +413,23 @@ def user_signing_cert(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
         BEST_PRACTICES_DOC,
     ),
 )
-def console_user_with_keys(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
+@per_user
+def console_user_with_keys(
+    row: CredentialRow, snap: Snapshot, ctx: CheckContext
+) -> Iterator[Result]:
     """FAIL for each user with both a console password and an active access key."""
-    for row in credential_users(snap):
-        if row.problems:
-            yield problem_result(row)
-            continue
-        active = tuple(k.slot for k in row.active_keys)
-        if _console(row) and active:
-            yield _result(
-                row,
-                Status.FAIL,
-                f"{row.user} signs in to the console and also holds active access {slots(active)}.",
-                active_key_slots=list(active),
-            )
-        elif _console(row):
-            yield _result(row, Status.PASS, f"{row.user} is a console user with no active keys.")
-        else:
-            yield _result(row, Status.PASS, f"{row.user} has no console password.")
+    active = tuple(k.slot for k in row.active_keys)
+    if _console(row) and active:
+        yield _result(
+            row,
+            Status.FAIL,
+            f"{row.user} signs in to the console and also holds active access {slots(active)}.",
+            active_key_slots=list(active),
+        )
+    elif _console(row):
+        yield _result(row, Status.PASS, f"{row.user} is a console user with no active keys.")
+    else:
+        yield _result(row, Status.PASS, f"{row.user} has no console password.")
 
 
 @check(
@@ -417,25 +460,22 @@ def console_user_with_keys(snap: Snapshot, ctx: CheckContext) -> Iterator[Result
         BEST_PRACTICES_DOC,
     ),
 )
-def workload_user(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
+@per_user
+def workload_user(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each user without a console password that holds an active access key."""
-    for row in credential_users(snap):
-        if row.problems:
-            yield problem_result(row)
-            continue
-        active = tuple(k.slot for k in row.active_keys)
-        if not _console(row) and active:
-            yield _result(
-                row,
-                Status.FAIL,
-                f"{row.user} has no console password but holds active access {slots(active)}: "
-                "a workload, which should use a role for temporary credentials.",
-                active_key_slots=list(active),
-            )
-        elif active:
-            yield _result(row, Status.PASS, f"{row.user} is a console user, not a workload.")
-        else:
-            yield _result(row, Status.PASS, f"{row.user} holds no active access keys.")
+    active = tuple(k.slot for k in row.active_keys)
+    if not _console(row) and active:
+        yield _result(
+            row,
+            Status.FAIL,
+            f"{row.user} has no console password but holds active access {slots(active)}: "
+            "a workload, which should use a role for temporary credentials.",
+            active_key_slots=list(active),
+        )
+    elif active:
+        yield _result(row, Status.PASS, f"{row.user} is a console user, not a workload.")
+    else:
+        yield _result(row, Status.PASS, f"{row.user} holds no active access keys.")
 
 
 @check(
@@ -462,31 +502,29 @@ def workload_user(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
         MFA_DOC,
     ),
 )
-def phishing_resistant_mfa(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
+@per_user_with(_virtual_mfa_devices)
+def phishing_resistant_mfa(
+    row: CredentialRow, devices: tuple[VirtualMfaDevice, ...], ctx: CheckContext
+) -> Iterator[Result]:
     """FAIL for each MFA-enabled user with a virtual MFA device assigned."""
-    devices = need(snap.virtual_mfa_devices, Source.VIRTUAL_MFA)
-    for row in credential_users(snap):
-        if row.problems:
-            yield problem_result(row)
-            continue
-        if not row.mfa_active:
-            continue
-        virtual = sorted(
-            d.serial_number
-            for d in devices
-            if d.user_arn == row.arn or (d.user_name is not None and d.user_name == row.user)
+    if not row.mfa_active:
+        return
+    virtual = sorted(
+        d.serial_number
+        for d in devices
+        if d.user_arn == row.arn or (d.user_name is not None and d.user_name == row.user)
+    )
+    if virtual:
+        yield _result(
+            row,
+            Status.FAIL,
+            f"{row.user}'s MFA includes a virtual (authenticator app) device; register a "
+            "security key or passkey instead.",
+            virtual_mfa_devices=virtual,
         )
-        if virtual:
-            yield _result(
-                row,
-                Status.FAIL,
-                f"{row.user}'s MFA includes a virtual (authenticator app) device; register a "
-                "security key or passkey instead.",
-                virtual_mfa_devices=virtual,
-            )
-        else:
-            yield _result(
-                row,
-                Status.PASS,
-                f"{row.user}'s MFA is a security key, passkey or hardware token.",
-            )
+    else:
+        yield _result(
+            row,
+            Status.PASS,
+            f"{row.user}'s MFA is a security key, passkey or hardware token.",
+        )
