@@ -1,0 +1,52 @@
+"""IAM policy analysis: one reading of IAM's loose JSON for every check.
+
+``document`` normalises any policy document into frozen statements and matches actions
+and resources as IAM does; ``principals`` resolves what a user, group or role holds. The
+checks import from this package, never from boto3.
+"""
+
+from __future__ import annotations
+
+from auditor.policy.document import (
+    Condition,
+    Decision,
+    Effect,
+    Policy,
+    Principal,
+    Statement,
+    action_matches,
+    evaluate,
+    grants_full_admin,
+    parse_policy,
+    patterns_overlap,
+    resource_matches,
+)
+from auditor.policy.principals import (
+    EffectivePolicy,
+    IamPrincipal,
+    PolicyEngine,
+    effective_documents,
+    is_aws_policy,
+    is_full_admin_policy_arn,
+)
+
+__all__ = [
+    "Condition",
+    "Decision",
+    "Effect",
+    "EffectivePolicy",
+    "IamPrincipal",
+    "Policy",
+    "PolicyEngine",
+    "Principal",
+    "Statement",
+    "action_matches",
+    "effective_documents",
+    "evaluate",
+    "grants_full_admin",
+    "is_aws_policy",
+    "is_full_admin_policy_arn",
+    "parse_policy",
+    "patterns_overlap",
+    "resource_matches",
+]
