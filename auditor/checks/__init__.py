@@ -1,17 +1,17 @@
 """The check catalog: importing this package registers every check module's checks.
 
 Modules are grouped by subject (root user, password policy, users, access keys,
-permissions, roles, account). ``all_checks()`` returns them in catalog order.
+permissions, role trust, roles, account). ``all_checks()`` returns them in catalog order.
 """
 
 from __future__ import annotations
 
-from auditor.checks import account, keys, password, permissions, roles, root, users
+from auditor.checks import account, keys, password, permissions, roles, root, trust, users
 from auditor.checks.registry import REGISTRY, Check, CheckContext, check
 
 __all__ = ["Check", "CheckContext", "all_checks", "check", "get_check"]
 
-_MODULES = (root, password, users, keys, permissions, roles, account)
+_MODULES = (root, password, users, keys, permissions, trust, roles, account)
 
 
 def all_checks() -> list[Check]:
