@@ -3,9 +3,11 @@
 ``selected_checks`` and ``needed_sources`` decide what runs and therefore what is collected;
 ``analyze`` turns each check's ``Result`` into a ``Finding`` (stable id, severity after
 config and per-result overrides, remediation, compliance), reports ERROR - never PASS - for
-a check whose data is missing or that crashed, and marks FAIL findings matched by a mute
-(muted findings stay in the report). ``score`` and ``exit_code`` are pure functions of the
-findings; docs/scoring.md explains both with a worked example.
+a check whose data is missing or that crashed, raises FAIL findings about admin-equivalent
+or escalating principals one level (``raise_for_context``, the catalog's context rule), and
+marks FAIL findings matched by a mute (muted findings stay in the report). ``score`` and
+``exit_code`` are pure functions of the findings; docs/scoring.md explains both with a
+worked example.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from auditor.checks import Check, CheckContext, all_checks
 from auditor.config import Mute, Settings
 from auditor.model import (
     Finding,
+    Gap,
     Report,
     ResourceType,
     Result,
@@ -34,6 +37,8 @@ from auditor.model import (
     Tool,
     finding_id,
 )
+from auditor.permissions import OPTIONAL_SOURCES
+from auditor.policy import IamPrincipal, PrivilegeAnalysis, privilege_analysis
 from auditor.snapshot import Snapshot
 
 logger = logging.getLogger(__name__)
@@ -114,12 +119,67 @@ def _hint(catalog: Sequence[Check], name: str) -> str:
     return "; `iam-auditor checks` lists ids and slugs"
 
 
+# The checks that judge trust between accounts by ``CheckContext.trusted_account_ids``,
+# which the AWS Organization's member accounts widen. Selecting any of them also collects
+# the optional ``Source.ORGANIZATION`` (one ``organizations:ListAccounts``). No check lists
+# that source in its ``needs``, so its failure makes no check ERROR: only the configured
+# ids then count as trusted - which can add findings, never hide one - and a note says so.
+TRUSTED_ACCOUNT_CHECKS: frozenset[str] = frozenset({"ROLE-003", "ROLE-004", "ROLE-014"})
+
+
 def needed_sources(checks: Iterable[Check]) -> frozenset[Source]:
-    """Every source some check needs: the collector fetches these and nothing else."""
+    """Every source some check needs, plus the Organization for ``TRUSTED_ACCOUNT_CHECKS``
+    and the authorization details for the context rule when a check judges principals.
+
+    The collector fetches these and nothing else.
+    """
     out: set[Source] = set()
     for c in checks:
         out |= c.meta.needs
+        if c.meta.id in TRUSTED_ACCOUNT_CHECKS:
+            out.add(Source.ORGANIZATION)
+        # ``raise_for_context`` needs to know who is admin-equivalent, even for a check
+        # (KEY-002) that reads only the credential report.
+        if c.meta.resource_type in CONTEXT_RESOURCE_TYPES:
+            out.add(Source.AUTHORIZATION_DETAILS)
     return frozenset(out)
+
+
+def trusted_accounts(
+    snapshot: Snapshot, settings: Settings, checks: Iterable[Check]
+) -> tuple[frozenset[str], list[str]]:
+    """The accounts the checks treat as trusted, and notes on where that came from.
+
+    Trusted: ``trusted_account_ids`` from the config and the ACTIVE member accounts of the
+    Organization when they were read (the audited account is trusted by the checks
+    themselves). The notes, only when a check of ``TRUSTED_ACCOUNT_CHECKS`` runs, say how
+    many Organization accounts counted, or why none did.
+    """
+    members = snapshot.organization_account_ids or frozenset()
+    notes: list[str] = []
+    if any(c.meta.id in TRUSTED_ACCOUNT_CHECKS for c in checks):
+        gap = snapshot.gap(Source.ORGANIZATION)
+        if gap is not None:
+            notes.append(
+                f"Organization member accounts not read ({gap.operation} failed with "
+                f"{gap.error}): only trusted_account_ids count as trusted"
+            )
+        elif not snapshot.has(Source.ORGANIZATION):
+            notes.append(
+                "Organization member accounts not collected in this snapshot: "
+                "only trusted_account_ids count as trusted"
+            )
+        elif members:
+            notes.append(
+                f"{len(members)} active account(s) of the AWS Organization count as trusted "
+                "(organizations:ListAccounts), with trusted_account_ids"
+            )
+    return settings.trusted_account_ids | members, notes
+
+
+def _reported_gaps(snapshot: Snapshot) -> tuple[Gap, ...]:
+    """The snapshot's gaps but those of optional sources, which the notes explain instead."""
+    return tuple(g for g in snapshot.gaps if g.source not in OPTIONAL_SOURCES)
 
 
 # --- running the checks ------------------------------------------------------------------
@@ -141,18 +201,19 @@ def analyze(
     re-auditing a saved snapshot gives the same report. ``generated_at`` is the collection
     time for the same reason: the findings describe the account as it was then. The
     report's ``checks`` are the metadata of ``checks`` in the order given (catalog order
-    when they come from ``selected_checks``), findings or not.
+    when they come from ``selected_checks``), findings or not. Gaps of optional sources
+    (the Organization's accounts) are left out of the report's gaps: no check depends on
+    them, and a note says what their absence means (``trusted_accounts``).
     """
-    context = CheckContext(
-        thresholds=settings.thresholds, trusted_account_ids=settings.trusted_account_ids
-    )
+    trusted, trust_notes = trusted_accounts(snapshot, settings, checks)
+    context = CheckContext(thresholds=settings.thresholds, trusted_account_ids=trusted)
     findings: list[Finding] = []
     for chk in checks:
         findings.extend(_run_check(chk, snapshot, settings, context))
-    findings = raise_for_context(findings, snapshot)
+    findings, context_notes = raise_for_context(findings, snapshot)
     if today is None:
         today = _utc_date(snapshot)
-    findings, notes = apply_mutes(findings, settings.mutes, today)
+    findings, mute_notes = apply_mutes(findings, settings.mutes, today)
     credential_report = snapshot.credential_report
     return Report(
         tool=tool,
@@ -164,8 +225,8 @@ def analyze(
         ),
         score=score(findings),
         findings=tuple(findings),
-        gaps=snapshot.gaps,
-        notes=tuple(notes),
+        gaps=_reported_gaps(snapshot),
+        notes=(*trust_notes, *context_notes, *mute_notes),
         checks=tuple(chk.meta for chk in checks),
     )
 
@@ -298,17 +359,89 @@ def _error(
     return _finding(chk, snapshot, settings, result)
 
 
-def raise_for_context(findings: list[Finding], snapshot: Snapshot) -> list[Finding]:
-    """Hook for CHECKS.md's "Context" rule; today it returns ``findings`` unchanged.
+# What the context rule raises: FAIL findings about a user, group or role. Checks whose
+# verdict already weighs the principal's privilege are left alone, or the same fact would
+# count twice: PERM-002 / PERM-007 / PERM-008 are that privilege, ROLE-012 rates itself
+# high for an admin-equivalent role and ROLE-014 fails only for a privileged one.
+CONTEXT_RESOURCE_TYPES: frozenset[ResourceType] = frozenset(
+    {ResourceType.USER, ResourceType.ROLE, ResourceType.GROUP, ResourceType.ACCESS_KEY}
+)
+CONTEXT_EXEMPT_CHECKS: frozenset[str] = frozenset(
+    {"PERM-002", "PERM-007", "PERM-008", "ROLE-012", "ROLE-014"}
+)
+_CONTEXT_SHOWN = 3
 
-    The rule to come: a finding about a principal that is admin-equivalent or can escalate
-    (PERM-002 / PERM-007 FAIL on it) has its severity raised one level with
-    ``Severity.raised()``, keeps ``base_severity`` and says why in ``severity_reason``.
-    It runs after config overrides and before mutes and scoring, so the raised severity
-    counts in the score and in ``--fail-on``.
+
+def raise_for_context(
+    findings: list[Finding], snapshot: Snapshot
+) -> tuple[list[Finding], list[str]]:
+    """CHECKS.md's "Context" rule: raise findings about privileged principals one level.
+
+    A FAIL finding (of any check but ``CONTEXT_EXEMPT_CHECKS``) whose resource is a user,
+    group or role that is admin-equivalent or can escalate (``auditor.policy.privilege``)
+    gets ``Severity.raised()`` - never above critical - keeps ``base_severity``, and says
+    why in ``severity_reason`` (after any reason it had). It runs after config overrides,
+    which set the level the rule raises from, and before mutes and scoring, so the raised
+    severity counts in the score and in ``--fail-on`` and a muted finding shows it too.
+    Without authorization details (failed or not collected) nothing is raised and the
+    returned notes say so.
     """
-    del snapshot  # used by the rule to come
-    return findings
+    candidates = [i for i, f in enumerate(findings) if _context_applies(f)]
+    if not candidates:
+        return findings, []
+    details = snapshot.authorization
+    if details is None or not snapshot.has(Source.AUTHORIZATION_DETAILS):
+        gap = snapshot.gap(Source.AUTHORIZATION_DETAILS)
+        missing = (
+            f"{gap.operation} failed with {gap.error}"
+            if gap is not None
+            else "authorization details were not collected"
+        )
+        return findings, [
+            f"Context rule not applied ({missing}): {len(candidates)} FAIL finding(s) on users, "
+            "groups or roles keep their checks' severities, unraised for admin-equivalent "
+            "or escalating principals"
+        ]
+    analysis = privilege_analysis(details)
+    out = list(findings)
+    for i in candidates:
+        finding = out[i]
+        principal = analysis.principal_by_arn(finding.resource_arn)
+        why = _privileged(analysis, principal) if principal is not None else None
+        raised = finding.severity.raised()
+        if why is None or raised is finding.severity:
+            continue
+        reason = f"raised from {finding.severity.value}: {why}"
+        if finding.severity_reason:
+            reason = f"{finding.severity_reason}; then {reason}"
+        out[i] = dataclasses.replace(finding, severity=raised, severity_reason=reason)
+    return out, []
+
+
+def _context_applies(finding: Finding) -> bool:
+    return (
+        finding.status is Status.FAIL
+        and finding.check_id not in CONTEXT_EXEMPT_CHECKS
+        and finding.resource_type in CONTEXT_RESOURCE_TYPES
+    )
+
+
+def _privileged(analysis: PrivilegeAnalysis, principal: IamPrincipal) -> str | None:
+    """Why ``principal`` counts as privileged, for ``severity_reason``; None if it does not."""
+    admin = analysis.admin_policies(principal)
+    if admin:
+        names = [p.name + (f" via group {p.via_group}" if p.via_group else "") for p in admin]
+        return f"{principal.name} is admin-equivalent ({_first(names)})"
+    methods = [m.method for m in analysis.escalation_methods(principal)]
+    if methods:
+        return f"{principal.name} can escalate its privileges ({_first(methods)})"
+    return None
+
+
+def _first(items: Sequence[str]) -> str:
+    shown = ", ".join(items[:_CONTEXT_SHOWN])
+    more = len(items) - _CONTEXT_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 # --- mutes -------------------------------------------------------------------------------

@@ -79,6 +79,9 @@ class Source(enum.Enum):
     SAML_PROVIDERS = "saml_providers"
     OIDC_PROVIDERS = "oidc_providers"
     ACCESS_ANALYZER = "access_analyzer"
+    # Optional: the AWS Organization's member accounts, which count as trusted. No check
+    # needs it, so its failure never makes a check ERROR (see analyze.OPTIONAL_SOURCES).
+    ORGANIZATION = "organization"
 
 
 class ResourceType(enum.Enum):

@@ -329,6 +329,9 @@ class Snapshot:
     oidc_providers: tuple[OidcProvider, ...] | None = None
     access_analyzer: AccessAnalyzerState | None = None
     api_calls: Mapping[str, int] = field(default_factory=dict)
+    # ACTIVE member accounts of the AWS Organization (``organizations:ListAccounts``);
+    # None when not collected or when the call failed (then a gap says why).
+    organization_account_ids: frozenset[str] | None = None
 
     @property
     def root_arn(self) -> str:

@@ -6,15 +6,32 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
+from auditor.analyze import EXIT_INCOMPLETE, analyze, exit_code, needed_sources, selected_checks
+from auditor.audit import TOOL
 from auditor.collect import collect
-from auditor.model import Source
-from auditor.permissions import ALWAYS, REQUIRED_ACTIONS, policy_document, required_actions
+from auditor.config import Settings
+from auditor.model import Severity, Source, Status
+from auditor.permissions import (
+    ALWAYS,
+    OPTIONAL_SID,
+    OPTIONAL_SOURCES,
+    POLICY_SID,
+    REQUIRED_ACTIONS,
+    optional_actions,
+    policy_document,
+    required_actions,
+)
+from auditor.snapshot import Snapshot
+from auditor.testing import moto_account
+
+ACCOUNT_ID = "123456789012"  # moto's default account
 
 READ_ONLY = re.compile(r"^[a-z0-9-]+:(Get|List|Describe)[A-Za-z]+$")
 ONLY_WRITE = "iam:GenerateCredentialReport"
@@ -33,26 +50,53 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
         yield
 
 
-def actions(doc: dict[str, object]) -> list[str]:
-    (statement,) = doc["Statement"]  # type: ignore[misc]
-    return list(statement["Action"])
+def actions(doc: dict[str, Any]) -> list[str]:
+    """Every action of every statement, in order."""
+    return [a for statement in doc["Statement"] for a in statement["Action"]]
+
+
+def statement(doc: dict[str, Any], sid: str) -> dict[str, Any]:
+    (found,) = [s for s in doc["Statement"] if s["Sid"] == sid]
+    return dict(found)
 
 
 def test_policy_shape():
     doc = policy_document()
     assert doc["Version"] == "2012-10-17"
-    (statement,) = doc["Statement"]
-    assert statement["Sid"]
-    assert statement["Effect"] == "Allow"
-    assert statement["Resource"] == "*"
-    assert statement["Action"] == sorted(set(statement["Action"]))
+    assert [s["Sid"] for s in doc["Statement"]] == [POLICY_SID, OPTIONAL_SID]
+    for statement_ in doc["Statement"]:
+        assert statement_["Effect"] == "Allow"
+        assert statement_["Resource"] == "*"
+        assert statement_["Action"] == sorted(set(statement_["Action"]))
     json.dumps(doc)  # printable as-is by the CLI
 
 
 def test_policy_is_the_union_of_required_actions():
     union = set(ALWAYS).union(*REQUIRED_ACTIONS.values())
-    assert set(actions(policy_document())) == union
+    assert sorted(actions(policy_document())) == sorted(union)  # each action once
     assert set(REQUIRED_ACTIONS) == set(Source)
+
+
+def test_the_optional_statement_holds_exactly_list_accounts():
+    doc = policy_document()
+    assert statement(doc, OPTIONAL_SID)["Action"] == ["organizations:ListAccounts"]
+    assert "organizations:ListAccounts" not in statement(doc, POLICY_SID)["Action"]
+    assert {Source.ORGANIZATION} == OPTIONAL_SOURCES
+    assert optional_actions() == ("organizations:ListAccounts",)
+    # Without the optional source there is no optional statement at all.
+    doc = policy_document([Source.AUTHORIZATION_DETAILS])
+    assert [s["Sid"] for s in doc["Statement"]] == [POLICY_SID]
+    doc = policy_document([Source.ORGANIZATION])
+    assert statement(doc, POLICY_SID)["Action"] == list(ALWAYS)
+    assert statement(doc, OPTIONAL_SID)["Action"] == ["organizations:ListAccounts"]
+
+
+def test_no_check_needs_an_optional_source():
+    # What keeps a denied optional action from turning any check to ERROR.
+    for chk in selected_checks(Settings()):
+        assert not chk.meta.needs & OPTIONAL_SOURCES, chk.meta.id
+    # ...while the checks judging trust between accounts have it collected.
+    assert Source.ORGANIZATION in needed_sources(selected_checks(Settings()))
 
 
 def test_every_action_is_read_only():
@@ -77,7 +121,7 @@ def test_collecting_a_source_calls_exactly_its_actions(aws: None, source: Source
     assert set(snap.api_calls) == set(required_actions([source]))
 
 
-def _run_as_auditor(policy: dict[str, object]) -> object:
+def _run_as_auditor(policy: dict[str, Any]) -> Snapshot:
     iam = boto3.client("iam")
     iam.create_user(UserName="auditor")
     iam.put_user_policy(UserName="auditor", PolicyName="audit", PolicyDocument=json.dumps(policy))
@@ -90,13 +134,53 @@ def _run_as_auditor(policy: dict[str, object]) -> object:
     return collect(session, list(Source), sleep=lambda _s: None)
 
 
-@set_initial_no_auth_action_count(3)  # the three setup calls above; then IAM is enforced
+def _make_organization() -> str:
+    """Make the account an Organization's management account with one member; its id."""
+    org = boto3.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    created = org.create_account(AccountName="workloads", Email="workloads@example.com")
+    return str(created["CreateAccountStatus"]["AccountId"])
+
+
+# The two Organization calls and the three auditor setup calls; then IAM is enforced.
+@set_initial_no_auth_action_count(5)
 def test_the_documented_policy_is_enough(aws: None):
+    member = _make_organization()
     snap = _run_as_auditor(policy_document())
     assert snap.sources == frozenset(Source)
+    assert snap.organization_account_ids == {ACCOUNT_ID, member}
     # Access Analyzer is not implemented by the local AWS: regional 404s, never AccessDenied.
     assert snap.gaps
     assert {(g.source, g.error) for g in snap.gaps} == {(Source.ACCESS_ANALYZER, "404")}
+
+
+@set_initial_no_auth_action_count(5)
+def test_without_the_optional_statement_no_check_errors(aws: None):
+    _make_organization()
+    moto_account.set_root_state(access_keys_present=False, mfa_enabled=True)  # ROOT-004/005
+    doc = policy_document()
+    doc["Statement"] = [s for s in doc["Statement"] if s["Sid"] != OPTIONAL_SID]
+
+    snap = _run_as_auditor(doc)
+
+    gap = snap.gap(Source.ORGANIZATION)
+    assert gap is not None
+    assert gap.operation == "organizations:ListAccounts"
+    # moto answers this JSON-protocol denial in XML, which botocore reads as a bare "403";
+    # AWS says AccessDeniedException. Either way the message names the action.
+    assert gap.error in {"AccessDeniedException", "403"}
+    assert "not authorized to perform: organizations:ListAccounts" in gap.message
+    assert snap.organization_account_ids is None
+    # Access Analyzer cannot be read here whatever the policy (see above): AA-001 aside.
+    checks = [c for c in selected_checks(Settings()) if Source.ACCESS_ANALYZER not in c.meta.needs]
+    report = analyze(snap, Settings(), checks, tool=TOOL)
+    assert [f.check_id for f in report.findings if f.status is Status.ERROR] == []
+    assert report.complete
+    assert exit_code(report, Severity.INFO) != EXIT_INCOMPLETE
+    assert exit_code(report, None) == 0
+    # The missing accounts are explained, not listed as a gap that makes the audit partial.
+    assert all(g.source is not Source.ORGANIZATION for g in report.gaps)
+    assert any("Organization member accounts not read" in n for n in report.notes)
 
 
 @set_initial_no_auth_action_count(3)

@@ -7,6 +7,10 @@ that fails becomes a ``Gap`` naming the operation and AWS's error code while the
 on, so a missing permission is reported as such and never reads as a clean account. The
 credential report is requested first and fetched last, so AWS builds it while the other
 sources are read. Every API call is counted per operation into ``Snapshot.api_calls``.
+The Organization's member accounts (``Source.ORGANIZATION``) are collected the same way,
+but no check needs them: when ``ListAccounts`` is denied or the account is in no
+Organization, the gap only narrows what counts as trusted, and the analyzer says so in a
+note instead of reporting the audit incomplete.
 """
 
 from __future__ import annotations
@@ -19,7 +23,13 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from auditor.collect import access_analyzer, account, authorization, credential_report
+from auditor.collect import (
+    access_analyzer,
+    account,
+    authorization,
+    credential_report,
+    organization,
+)
 from auditor.collect import session as session_module
 from auditor.collect.common import SourceError, as_source_error, one_line
 from auditor.collect.session import (
@@ -45,6 +55,7 @@ _PRIMARY_OPERATION = {
     Source.SAML_PROVIDERS: account.SAML_PROVIDERS,
     Source.OIDC_PROVIDERS: account.OIDC_PROVIDERS,
     Source.ACCESS_ANALYZER: access_analyzer.DESCRIBE_REGIONS,
+    Source.ORGANIZATION: organization.OPERATION,
 }
 
 # The Snapshot field each source fills.
@@ -58,6 +69,7 @@ _FIELD = {
     Source.SAML_PROVIDERS: "saml_providers",
     Source.OIDC_PROVIDERS: "oidc_providers",
     Source.ACCESS_ANALYZER: "access_analyzer",
+    Source.ORGANIZATION: "organization_account_ids",
 }
 
 
@@ -176,6 +188,14 @@ def collect(
         for source, fetch in simple:
             if source in wanted:
                 out.run(source, fetch)
+
+        if Source.ORGANIZATION in wanted:
+            out.run(
+                Source.ORGANIZATION,
+                lambda: organization.fetch_organization_account_ids(
+                    session.client("organizations", region_name=region, config=CLIENT_CONFIG)
+                ),
+            )
 
         if Source.ACCESS_ANALYZER in wanted:
             _collect_access_analyzer(session, partition, region, out, progress)

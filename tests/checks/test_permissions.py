@@ -1,16 +1,22 @@
-"""PERM-001, PERM-002, PERM-009: policies held by users, groups and roles."""
+"""PERM-001..PERM-009: policies held by users, groups and roles, and what they add up to."""
 
 from __future__ import annotations
+
+import dataclasses
+from typing import Any
 
 import pytest
 from factories import (
     ADMIN_DOC,
     READ_ONLY_DOC,
     ROOT_ARN,
+    arn,
     by_name,
+    cred_row,
     document,
     group,
     inline,
+    key,
     only,
     policy,
     role,
@@ -20,8 +26,12 @@ from factories import (
     user,
 )
 
-from auditor.model import ResourceType, Status
-from auditor.snapshot import AttachedPolicy, User
+from auditor.checks import get_check
+from auditor.model import ResourceType, Result, Severity, Source, Status
+from auditor.snapshot import AttachedPolicy, ManagedPolicy, User
+
+AD = Source.AUTHORIZATION_DETAILS
+CR = Source.CREDENTIAL_REPORT
 
 ADMIN = policy("AdministratorAccess", ADMIN_DOC, aws_managed=True)
 READ = policy("ReadS3")
@@ -179,3 +189,631 @@ def test_perm_009_a_customer_policy_of_that_name_does_not_count() -> None:
     lookalike = policy("AWSCloudShellFullAccess", READ_ONLY_DOC)  # customer managed
     snap = snapshot(users=[user("alice", policies=[lookalike])], policies=[lookalike])
     assert only(run_check("PERM-009", snap)).status is Status.PASS
+
+
+# --- PERM-003..PERM-008: catalog metadata --------------------------------------------------
+
+NEW_CHECKS = {
+    # id: (slug, severity, FSBP, sources)
+    "PERM-003": ("admin-policy-unattached", Severity.LOW, (), {AD}),
+    "PERM-004": ("service-wildcard", Severity.LOW, ("IAM.21",), {AD}),
+    "PERM-005": ("allow-notaction", Severity.MEDIUM, (), {AD}),
+    "PERM-006": ("passrole-assumerole-star", Severity.MEDIUM, (), {AD}),
+    "PERM-007": ("privilege-escalation", Severity.HIGH, (), {AD}),
+    "PERM-008": ("admin-without-mfa", Severity.CRITICAL, (), {AD, CR}),
+}
+
+
+@pytest.mark.parametrize("check_id", sorted(NEW_CHECKS))
+def test_new_permission_checks_are_registered_as_catalogued(check_id: str) -> None:
+    found = get_check(check_id)
+    assert found is not None
+    meta = found.meta
+    slug, severity, fsbp, needs = NEW_CHECKS[check_id]
+    assert (meta.slug, meta.severity, meta.compliance.fsbp, meta.needs) == (
+        slug,
+        severity,
+        fsbp,
+        needs,
+    )
+    assert (meta.compliance.cis_7, meta.compliance.cis_5) == ((), ())
+    assert get_check(slug) is found
+    assert meta.remediation_cli.startswith("aws ")
+    assert meta.references and all(r.startswith("https://") for r in meta.references)
+    sentences = [s for s in meta.rationale.split(". ") if s.strip()]
+    assert 2 <= len(sentences) <= 3, meta.rationale
+    assert meta.title.strip() and meta.remediation.strip()
+
+
+# --- PERM-003 ----------------------------------------------------------------------------
+
+
+def _unattached(name: str, doc: dict[str, Any], *, boundary_uses: int = 0) -> ManagedPolicy:
+    return dataclasses.replace(
+        policy(name, doc, attachments=0), permissions_boundary_usage_count=boundary_uses
+    )
+
+
+@pytest.mark.parametrize(
+    ("p", "expected"),
+    [
+        (_unattached("Admin", ADMIN_DOC), Status.FAIL),
+        (_unattached("Admin", {"Statement": statement("*:*", "*")}), Status.FAIL),  # dict form
+        (_unattached("Admin", document(statement(["*"], ["*"]))), Status.FAIL),
+        (policy("Admin", ADMIN_DOC, attachments=2), Status.PASS),  # PERM-002's business
+        (_unattached("Tools", READ_ONLY_DOC), Status.PASS),
+        (_unattached("IamAll", document(statement("iam:*"))), Status.PASS),  # not *:*
+        (_unattached("Boundary", ADMIN_DOC, boundary_uses=3), Status.PASS),
+        (
+            _unattached(
+                "MfaAdmin",
+                document(
+                    statement("*", condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}})
+                ),
+            ),
+            Status.PASS,
+        ),
+        (
+            _unattached("Broken", {"Statement": [{"Effect": "Allow", "Resource": "*"}]}),
+            Status.ERROR,
+        ),
+    ],
+)
+def test_perm_003_unattached_customer_admin_policy(p: ManagedPolicy, expected: Status) -> None:
+    r = only(run_check("PERM-003", snapshot(policies=[p])))
+    assert (r.status, r.resource_arn, r.resource_type) == (expected, p.arn, ResourceType.POLICY)
+
+
+def test_perm_003_held_policy_counts_as_attached_even_with_a_stale_count() -> None:
+    p = _unattached("Admin", ADMIN_DOC)
+    snap = snapshot(roles=[role("ops", policies=[p])], policies=[p])
+    assert only(run_check("PERM-003", snap)).status is Status.PASS
+
+
+def test_perm_003_boundary_of_a_principal_counts_as_boundary_use() -> None:
+    p = _unattached("Boundary", ADMIN_DOC)
+    snap = snapshot(users=[user("alice", boundary=p)], policies=[p])
+    assert only(run_check("PERM-003", snap)).status is Status.PASS
+
+
+def test_perm_003_names_the_statement_and_ignores_aws_managed_policies() -> None:
+    aws_admin = dataclasses.replace(ADMIN, attachment_count=0)
+    mine = _unattached("Break-glass", document(statement("s3:GetObject"), statement("*", "*")))
+    results = run_check("PERM-003", snapshot(policies=[aws_admin, mine]))
+    r = only(results)
+    assert r.resource_name == "Break-glass"
+    assert r.evidence == {"policy": mine.arn, "statements": [1]}
+    assert "statement 1" in r.detail
+
+
+def test_perm_003_account_pass_without_customer_policies() -> None:
+    r = only(run_check("PERM-003", snapshot(policies=[ADMIN])))
+    assert (r.status, r.resource_arn) == (Status.PASS, ROOT_ARN)
+
+
+# --- PERM-004 ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("doc", "expected", "actions"),
+    [
+        (document(statement("s3:*")), Status.FAIL, ["s3:*"]),
+        (
+            {"Statement": {"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}},
+            Status.FAIL,
+            ["ec2:*"],
+        ),
+        (
+            document(statement(["s3:GetObject", "EC2:*"], "arn:aws:s3:::b/*")),
+            Status.FAIL,
+            ["EC2:*"],
+        ),
+        (
+            document(
+                statement("kms:*", condition={"StringEquals": {"aws:RequestedRegion": "eu-west-1"}})
+            ),
+            Status.FAIL,
+            ["kms:*"],
+        ),
+        (
+            document(statement(["s3:*", "iam:*"]), statement("sqs:*")),
+            Status.FAIL,
+            ["iam:*", "s3:*", "sqs:*"],
+        ),
+        (document(statement("s3:Get*")), Status.PASS, None),
+        (document(statement("*")), Status.PASS, None),  # full admin: PERM-002 / PERM-003
+        (document(statement("*:*")), Status.PASS, None),
+        (document(statement(not_action="s3:*")), Status.PASS, None),  # PERM-005's
+        (document(statement("s3:*", effect="Deny")), Status.PASS, None),
+        (document(statement("s*:*")), Status.PASS, None),  # not one service
+    ],
+)
+def test_perm_004_service_wildcard_in_customer_policy(
+    doc: dict[str, Any], expected: Status, actions: list[str] | None
+) -> None:
+    p = policy("Custom", doc)
+    r = only(run_check("PERM-004", snapshot(policies=[p])))
+    assert (r.status, r.resource_arn) == (expected, p.arn)
+    assert r.evidence.get("actions") == actions
+
+
+def test_perm_004_inline_policy_is_reported_on_its_principal() -> None:
+    snap = snapshot(
+        roles=[role("app", inline_policies=[inline("wide", document(statement("dynamodb:*")))])],
+        groups=[group("devs", inline_policies=[inline("narrow", READ_ONLY_DOC)])],
+    )
+    results = {(r.resource_name, r.qualifier): r for r in run_check("PERM-004", snap)}
+    assert set(results) == {("app", "inline:wide"), ("devs", "inline:narrow")}
+    wide = results[("app", "inline:wide")]
+    assert (wide.status, wide.resource_type, wide.resource_arn) == (
+        Status.FAIL,
+        ResourceType.ROLE,
+        arn("role", "app"),
+    )
+    assert wide.evidence["policy"] == "inline:wide"
+    assert "Inline policy wide of role app" in wide.detail
+    assert results[("devs", "inline:narrow")].status is Status.PASS
+
+
+def test_perm_004_aws_managed_policies_are_not_judged() -> None:
+    s3_full = policy("AmazonS3FullAccess", document(statement("s3:*")), aws_managed=True)
+    snap = snapshot(users=[user("alice", policies=[s3_full])], policies=[s3_full])
+    r = only(run_check("PERM-004", snap))
+    assert (r.status, r.resource_arn) == (Status.PASS, ROOT_ARN)
+
+
+def test_perm_004_unreadable_policy_is_error() -> None:
+    broken = policy("Broken", {"Statement": [{"Effect": "Allow", "Action": 3, "Resource": "*"}]})
+    r = only(run_check("PERM-004", snapshot(policies=[broken])))
+    assert r.status is Status.ERROR
+    assert r.evidence["policy_problems"]
+
+
+# --- PERM-005 ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("doc", "expected"),
+    [
+        (document(statement(not_action="iam:*")), Status.FAIL),
+        (
+            document(statement(not_action=["iam:*", "organizations:*"], resource="arn:aws:s3:::b")),
+            Status.FAIL,
+        ),
+        ({"Statement": {"Effect": "Allow", "NotAction": "s3:*", "Resource": "*"}}, Status.FAIL),
+        (
+            document(
+                statement(not_action="iam:*", condition={"Bool": {"aws:SecureTransport": "true"}})
+            ),
+            Status.FAIL,
+        ),
+        (document(statement(not_action="iam:*", effect="Deny")), Status.PASS),  # a guard rail
+        (document(statement(["s3:GetObject"])), Status.PASS),
+        (document(statement("*")), Status.PASS),
+    ],
+)
+def test_perm_005_allow_with_notaction(doc: dict[str, Any], expected: Status) -> None:
+    p = policy("Custom", doc)
+    assert only(run_check("PERM-005", snapshot(policies=[p]))).status is expected
+
+
+def test_perm_005_names_excluded_actions_and_covers_inline_policies() -> None:
+    power = inline(
+        "power", document(statement("s3:GetObject"), statement(not_action=["iam:*", "account:*"]))
+    )
+    snap = snapshot(users=[user("alice", inline_policies=[power])])
+    r = only(run_check("PERM-005", snap))
+    assert (r.status, r.qualifier, r.resource_type) == (
+        Status.FAIL,
+        "inline:power",
+        ResourceType.USER,
+    )
+    assert r.evidence == {
+        "policy": "inline:power",
+        "statements": [1],
+        "not_actions": ["account:*", "iam:*"],
+        "resources": ["*"],
+    }
+    assert "every action except account:*, iam:*" in r.detail
+
+
+# --- PERM-006 ----------------------------------------------------------------------------
+
+PASSED_TO_EC2 = {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}
+
+
+@pytest.mark.parametrize(
+    ("doc", "expected"),
+    [
+        (document(statement("iam:PassRole")), Status.FAIL),
+        (document(statement(["iam:PassRole"], ["*"])), Status.FAIL),
+        (
+            {"Statement": {"Effect": "Allow", "Action": "iam:passrole", "Resource": "*"}},
+            Status.FAIL,
+        ),
+        (document(statement("iam:Pass*")), Status.FAIL),
+        (document(statement("iam:*")), Status.FAIL),
+        (document(statement("sts:AssumeRole")), Status.FAIL),
+        (document(statement("sts:*")), Status.FAIL),
+        (document(statement("iam:PassRole", "arn:aws:iam::*:role/*")), Status.FAIL),
+        (document(statement(not_action="s3:*")), Status.FAIL),  # NotAction allows PassRole
+        (document(statement("iam:PassRole", condition=PASSED_TO_EC2)), Status.PASS),
+        (
+            document(
+                statement(
+                    "iam:PassRole", condition={"StringLike": {"iam:passedtoservice": "lambda.*"}}
+                )
+            ),
+            Status.PASS,  # lower-case key, a pattern that still names a service
+        ),
+        (
+            document(
+                statement(
+                    "sts:AssumeRole", condition={"StringEquals": {"aws:ResourceTag/team": "data"}}
+                )
+            ),
+            Status.PASS,
+        ),
+        (
+            document(
+                statement(
+                    "iam:PassRole",
+                    condition={"StringNotEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+                )
+            ),
+            Status.FAIL,  # a negated operator restricts nothing
+        ),
+        (
+            document(
+                statement(
+                    "iam:PassRole",
+                    condition={
+                        "StringEqualsIfExists": {"iam:PassedToService": "ec2.amazonaws.com"}
+                    },
+                )
+            ),
+            Status.FAIL,  # IfExists passes when the key is absent
+        ),
+        (
+            document(
+                statement("iam:PassRole", condition={"StringLike": {"iam:PassedToService": "*"}})
+            ),
+            Status.FAIL,  # a wildcard value pins nothing
+        ),
+        (
+            document(
+                statement(
+                    "sts:AssumeRole", condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+                )
+            ),
+            Status.FAIL,  # restricts when, not which role
+        ),
+        (
+            document(statement("iam:PassRole", "arn:aws:iam::123456789012:role/app-task")),
+            Status.PASS,
+        ),
+        (document(statement("iam:PassRole", "arn:aws:iam::123456789012:role/app-*")), Status.PASS),
+        (document(statement("iam:PassRole", effect="Deny")), Status.PASS),
+        (document(statement("*", "*")), Status.PASS),  # full admin is PERM-002's finding
+        (document(statement("iam:GetRole")), Status.PASS),
+    ],
+)
+def test_perm_006_passrole_and_assumerole_on_every_role(
+    doc: dict[str, Any], expected: Status
+) -> None:
+    p = policy("Custom", doc)
+    assert only(run_check("PERM-006", snapshot(policies=[p]))).status is expected
+
+
+def test_perm_006_evidence_names_statement_actions_and_resources() -> None:
+    doc = document(
+        statement("iam:PassRole", condition=PASSED_TO_EC2),
+        statement(["iam:PassRole", "sts:AssumeRole"], "arn:aws:iam::*:role/*"),
+    )
+    p = policy("Deployer", doc)
+    r = only(run_check("PERM-006", snapshot(policies=[p])))
+    assert r.status is Status.FAIL
+    assert r.evidence == {
+        "policy": p.arn,
+        "grants": [
+            {
+                "statement": 1,
+                "actions": ["iam:PassRole", "sts:AssumeRole"],
+                "resources": ["arn:aws:iam::*:role/*"],
+            }
+        ],
+    }
+
+
+def test_perm_006_judges_attached_aws_managed_policies_only() -> None:
+    attached_p = policy(
+        "AWSSomeServiceFullAccess", document(statement("iam:PassRole")), aws_managed=True
+    )
+    loose = policy(
+        "AWSOtherFullAccess", document(statement("iam:PassRole")), aws_managed=True, attachments=0
+    )
+    snap = snapshot(roles=[role("svc", policies=[attached_p])], policies=[attached_p, loose])
+    r = only(run_check("PERM-006", snap))
+    assert (r.status, r.resource_name) == (Status.FAIL, "AWSSomeServiceFullAccess")
+
+
+# --- PERM-007 ----------------------------------------------------------------------------
+
+
+def _escalation(*statements: dict[str, Any]) -> Result:
+    alice = user("alice", inline_policies=[inline("p", document(*statements))])
+    return only(run_check("PERM-007", snapshot(users=[alice])))
+
+
+def _methods(r: Result) -> list[str]:
+    return [m["method"] for m in r.evidence.get("methods", [])]
+
+
+@pytest.mark.parametrize(
+    ("statements", "expected", "methods"),
+    [
+        ([statement("iam:CreatePolicyVersion")], Status.FAIL, ["CreatePolicyVersion"]),
+        ([statement(["iam:PassRole", "ec2:RunInstances"])], Status.FAIL, ["EC2"]),
+        ([statement("iam:PassRole"), statement("ec2:RunInstances")], Status.FAIL, ["EC2"]),
+        ([statement("iam:PassRole")], Status.PASS, []),
+        ([statement(["iam:PassRole", "lambda:CreateFunction"])], Status.PASS, []),  # no invoke
+        (
+            [statement(["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"])],
+            Status.FAIL,
+            ["Lambda+Invoke"],
+        ),
+        (
+            [
+                statement(
+                    "iam:CreatePolicyVersion",
+                    condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+                )
+            ],
+            Status.PASS,
+            [],
+        ),
+        (
+            [statement("iam:CreatePolicyVersion"), statement("iam:*", effect="Deny")],
+            Status.PASS,
+            [],
+        ),
+        (
+            [
+                statement("iam:CreatePolicyVersion"),
+                statement(
+                    "iam:*",
+                    effect="Deny",
+                    condition={"Bool": {"aws:MultiFactorAuthPresent": "false"}},
+                ),
+            ],
+            Status.FAIL,  # a conditional Deny may not apply: it does not subtract
+            ["CreatePolicyVersion"],
+        ),
+        (
+            [statement("iam:CreateAccessKey", "arn:aws:iam::*:user/${aws:username}")],
+            Status.PASS,
+            [],
+        ),
+        (
+            [statement("iam:CreateAccessKey", "arn:aws:iam::123456789012:user/*")],
+            Status.FAIL,
+            ["CreateAccessKey"],
+        ),
+        ([statement("iam:Put*")], Status.FAIL, None),
+        ([statement("iam:*", "arn:aws:iam::*:*")], Status.FAIL, None),  # not on *: not admin
+        ([statement("s3:*"), statement("ec2:Describe*")], Status.PASS, []),
+    ],
+)
+def test_perm_007_escalation_methods(
+    statements: list[dict[str, Any]], expected: Status, methods: list[str] | None
+) -> None:
+    r = _escalation(*statements)
+    assert r.status is expected
+    if methods is not None:
+        assert _methods(r) == methods
+
+
+def test_perm_007_iam_put_matches_the_put_methods() -> None:
+    r = _escalation(statement("iam:Put*"))
+    assert {"IAMPut", "PutUserPolicy", "PutGroupPolicy", "PutRolePolicy"} <= set(_methods(r))
+    assert "CreatePolicyVersion" not in _methods(r)
+
+
+def test_perm_007_names_methods_and_granting_policies() -> None:
+    passer = policy("PassAnyRole", document(statement("iam:PassRole")))
+    runner = policy("RunInstances", document(statement("ec2:RunInstances")))
+    snap = snapshot(
+        users=[user("bob", groups=["ops"], policies=[runner])],
+        groups=[group("ops", policies=[passer])],
+        policies=[passer, runner],
+    )
+    results = by_name(run_check("PERM-007", snap))
+    bob = results["bob"]
+    assert bob.status is Status.FAIL
+    assert bob.evidence["methods"] == [
+        {
+            "method": "EC2",
+            "actions": ["iam:PassRole", "ec2:RunInstances"],
+            "policies": ["RunInstances (managed)", "PassAnyRole (managed, via group ops)"],
+        }
+    ]
+    assert "EC2 (iam:PassRole, ec2:RunInstances" in bob.detail
+    # The group alone lacks RunInstances: it cannot escalate.
+    assert results["ops"].status is Status.PASS
+
+
+def test_perm_007_admin_is_not_escalating() -> None:
+    snap = snapshot(
+        users=[
+            user("root-ish", policies=[ADMIN]),
+            user("iam-admin", inline_policies=[inline("i", document(statement("iam:*")))]),
+        ],
+        policies=[ADMIN],
+    )
+    results = by_name(run_check("PERM-007", snap))
+    assert {n: r.status for n, r in results.items()} == {
+        "root-ish": Status.PASS,
+        "iam-admin": Status.PASS,
+    }
+    assert results["root-ish"].evidence == {"admin_grants": ["AdministratorAccess (managed)"]}
+    assert "already admin-equivalent" in results["iam-admin"].detail
+
+
+def test_perm_007_group_inherited_escalation_fails_user_and_group() -> None:
+    cpv = policy("PolicyEditor", document(statement(["iam:CreatePolicyVersion"])))
+    snap = snapshot(
+        users=[user("carol", groups=["editors"])],
+        groups=[group("editors", policies=[cpv])],
+        policies=[cpv],
+    )
+    results = by_name(run_check("PERM-007", snap))
+    assert results["carol"].status is Status.FAIL
+    assert results["editors"].status is Status.FAIL
+    assert results["carol"].evidence["policies"] == ["PolicyEditor (managed, via group editors)"]
+
+
+@pytest.mark.parametrize(
+    ("boundary_doc", "expected"),
+    [
+        (document(statement("s3:*")), Status.PASS),  # the boundary limits: no IAM at all
+        (document(statement("*")), Status.FAIL),  # a boundary allowing everything limits nothing
+        (
+            document(statement("*"), statement("iam:CreatePolicyVersion", effect="Deny")),
+            Status.PASS,
+        ),
+    ],
+)
+def test_perm_007_permissions_boundary_limits(
+    boundary_doc: dict[str, Any], expected: Status
+) -> None:
+    boundary = policy("Boundary", boundary_doc, attachments=0)
+    dave = user(
+        "dave",
+        inline_policies=[inline("p", document(statement("iam:CreatePolicyVersion")))],
+        boundary=boundary,
+    )
+    assert (
+        only(run_check("PERM-007", snapshot(users=[dave], policies=[boundary]))).status is expected
+    )
+
+
+def test_perm_007_boundary_never_grants() -> None:
+    boundary = policy("Boundary", document(statement("iam:*")), attachments=0)
+    erin = user("erin", boundary=boundary)
+    assert (
+        only(run_check("PERM-007", snapshot(users=[erin], policies=[boundary]))).status
+        is Status.PASS
+    )
+
+
+def test_perm_007_skips_service_linked_roles_and_errors_on_unreadable() -> None:
+    slr = role(
+        "AWSServiceRoleForAutoScaling",
+        path="/aws-service-role/autoscaling.amazonaws.com/",
+        inline_policies=[inline("p", document(statement(["iam:PassRole", "ec2:RunInstances"])))],
+    )
+    broken = role(
+        "broken",
+        inline_policies=[
+            inline("b", {"Statement": [{"Effect": "Allow", "Action": "iam:*", "Condition": "x"}]})
+        ],
+    )
+    results = by_name(run_check("PERM-007", snapshot(roles=[slr, broken])))
+    assert set(results) == {"broken"}
+    assert results["broken"].status is Status.ERROR
+    assert "inline:b" in results["broken"].evidence["policy_problems"]
+
+
+# --- PERM-008 ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("principal", "mfa", "expected"),
+    [
+        (user("a", policies=[ADMIN]), False, Status.FAIL),
+        (user("a", policies=[ADMIN]), True, Status.PASS),
+        (user("a", groups=["admins"]), False, Status.FAIL),
+        (
+            user("a", inline_policies=[inline("p", document(statement(not_action="iam:*")))]),
+            False,
+            Status.FAIL,
+        ),
+        (
+            user("a", inline_policies=[inline("p", document(statement("iam:*")))]),
+            False,
+            Status.FAIL,
+        ),
+        (user("a", policies=[READ]), False, Status.PASS),
+        (
+            user(
+                "a",
+                inline_policies=[
+                    inline(
+                        "p",
+                        document(
+                            statement(
+                                "*", condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+                            )
+                        ),
+                    )
+                ],
+            ),
+            False,
+            Status.PASS,  # admin only with MFA is not admin-equivalent without it
+        ),
+        (
+            user(
+                "a",
+                policies=[ADMIN],
+                inline_policies=[inline("deny", document(statement("*", effect="Deny")))],
+            ),
+            False,
+            Status.PASS,  # everything denied: not admin-equivalent
+        ),
+        (
+            user("a", policies=[ADMIN], boundary=policy("B", document(statement("s3:*")))),
+            False,
+            Status.PASS,  # the boundary limits the admin policy to S3
+        ),
+    ],
+)
+def test_perm_008_admin_without_mfa(principal: User, mfa: bool, expected: Status) -> None:
+    boundary = policy("B", document(statement("s3:*")))
+    snap = snapshot(
+        users=[principal],
+        groups=[group("admins", policies=[ADMIN])],
+        policies=[ADMIN, READ, boundary],
+        credential_report=[cred_row("a", mfa=mfa, password=True)],
+    )
+    assert only(run_check("PERM-008", snap)).status is expected
+
+
+def test_perm_008_detail_and_evidence() -> None:
+    snap = snapshot(
+        users=[user("alice", groups=["admins"])],
+        groups=[group("admins", policies=[ADMIN])],
+        policies=[ADMIN],
+        credential_report=[cred_row("alice", password=True, keys=[key(1)])],
+    )
+    r = only(run_check("PERM-008", snap))
+    assert r.status is Status.FAIL
+    assert r.evidence == {
+        "admin_grants": ["AdministratorAccess (managed, via group admins)"],
+        "password_enabled": True,
+        "active_access_keys": 1,
+    }
+    assert "a console password and 1 active access key(s)" in r.detail
+
+
+def test_perm_008_unknown_mfa_is_error_never_pass() -> None:
+    snap = snapshot(
+        users=[user("new-admin", policies=[ADMIN]), user("odd", policies=[ADMIN]), user("reader")],
+        policies=[ADMIN],
+        credential_report=[cred_row("odd", problems=["mfa_active: 'maybe'"])],
+    )
+    results = by_name(run_check("PERM-008", snap))
+    assert {n: r.status for n, r in results.items()} == {
+        "new-admin": Status.ERROR,
+        "odd": Status.ERROR,
+        "reader": Status.PASS,
+    }

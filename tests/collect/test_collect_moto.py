@@ -249,6 +249,7 @@ def test_small_account_is_collected_completely(mocked: boto3.Session, fake_time:
         "iam:ListSAMLProviders": 1,
         "iam:ListServerCertificates": 1,
         "iam:ListVirtualMFADevices": 1,
+        "organizations:ListAccounts": 1,
         "sts:GetCallerIdentity": 1,
     }
     # The report was requested first and was ready by the time it was fetched.

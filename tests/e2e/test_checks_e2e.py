@@ -466,7 +466,9 @@ def build_strong_account(iam: Any, aa_stub: AccessAnalyzerStub) -> None:
         MaxPasswordAge=90,
         AllowUsersToChangePassword=True,
     )
-    iam.create_saml_provider(Name="CorporateIdP", SAMLMetadataDocument=saml_metadata())
+    idp = iam.create_saml_provider(Name="CorporateIdP", SAMLMetadataDocument=saml_metadata())[
+        "SAMLProviderArn"
+    ]
 
     narrow = iam.create_policy(
         PolicyName="ReadReports",
@@ -482,7 +484,15 @@ def build_strong_account(iam: Any, aa_stub: AccessAnalyzerStub) -> None:
     (support,) = moto_account.add_aws_managed_policies("AWSSupportAccess")
     iam.create_role(
         RoleName="aws-support",
-        AssumeRolePolicyDocument=trust({"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}),
+        # People reach the support role through the company's IdP, pinned to AWS sign-in.
+        AssumeRolePolicyDocument=policy_doc(
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": idp},
+                "Action": "sts:AssumeRoleWithSAML",
+                "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}},
+            }
+        ),
     )
     iam.attach_role_policy(RoleName="aws-support", PolicyArn=support)
     moto_account.backdate_role("aws-support", created_days_ago=600, last_used_days_ago=45)

@@ -211,12 +211,15 @@ def test_checks_option_runs_one_check_on_only_its_data(
         ("KEY-002", "alice", PASS),
         ("KEY-002", "legacy-deployer", FAIL),
     ]
-    # KEY-002 reads the credential report only: nothing else was asked for.
+    # KEY-002 reads the credential report; the context rule (an old key of an
+    # admin-equivalent user is raised one level) adds the authorization details, one call.
+    # Nothing else was asked for.
     made = {op for op, n in server.calls().items() if n > before.get(op, 0)}
     assert made == {
         "sts:GetCallerIdentity",
         "iam:GenerateCredentialReport",
         "iam:GetCredentialReport",
+        "iam:GetAccountAuthorizationDetails",
     }
     assert aa_stub.calls() == 0
 

@@ -7,6 +7,10 @@ on it (by the catalog's ``needs`` and ``auditor.permissions.REQUIRED_ACTIONS``) 
 every other check is still evaluated, the report says the audit is incomplete and the
 exit code is 3 (DESIGN hard rule 2). The expected sets are derived, never written out,
 so a new check or source is covered as soon as it is registered.
+
+The optional statement (``organizations:ListAccounts``, which lets the Organization's
+accounts count as trusted) is the exception by design: without it no check turns ERROR,
+the audit stays complete and the report says in a note what it could not read.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from auditor.permissions import ALWAYS, REQUIRED_ACTIONS
+from auditor.permissions import ALWAYS, OPTIONAL_SID, POLICY_SID, REQUIRED_ACTIONS, optional_actions
 from auditor.testing import moto_account
 from auditor.testing.access_analyzer import ANY_REGION, analyzer
 from auditor.testing.server import AccessAnalyzerStub, MotoServer, cli_env
@@ -34,7 +38,11 @@ EXIT_INCOMPLETE = 3
 # policy, and the Access Analyzer stub answers every signed request (moto has no Access
 # Analyzer, and the stub does not evaluate IAM policies).
 NOT_ENFORCED = frozenset({*ALWAYS, "access-analyzer:ListAnalyzers"})
-DENIABLE = sorted({a for actions in REQUIRED_ACTIONS.values() for a in actions} - NOT_ENFORCED)
+# Optional actions turn no check to ERROR; the optional statement has its own test.
+OPTIONAL = frozenset(optional_actions())
+DENIABLE = sorted(
+    {a for actions in REQUIRED_ACTIONS.values() for a in actions} - NOT_ENFORCED - OPTIONAL
+)
 
 TRUST_LAMBDA = json.dumps(
     {
@@ -200,7 +208,8 @@ def test_the_printed_policy_is_enough_for_a_complete_audit(
 def test_every_deniable_action_is_tried() -> None:
     # The parametrisation below covers the whole printed policy but what moto cannot deny.
     policy_actions = {a for actions in REQUIRED_ACTIONS.values() for a in actions} | set(ALWAYS)
-    assert set(DENIABLE) | NOT_ENFORCED == policy_actions
+    assert set(DENIABLE) | NOT_ENFORCED | OPTIONAL == policy_actions
+    assert {"organizations:ListAccounts"} == OPTIONAL
     for named in (
         "iam:GetAccountPasswordPolicy",
         "iam:GetCredentialReport",
@@ -240,7 +249,7 @@ def test_one_missing_action_turns_exactly_its_checks_to_error(
     expected = dependent_checks(action, catalog)
     assert expected, f"no check depends on {action}"
     policy = json.loads(printed_policy)
-    (statement,) = policy["Statement"]
+    (statement,) = [s for s in policy["Statement"] if s["Sid"] == POLICY_SID]
     statement["Action"].remove(action)
 
     run = audit_as_auditor(json.dumps(policy))
@@ -262,3 +271,63 @@ def test_one_missing_action_turns_exactly_its_checks_to_error(
     (gap,) = report["gaps"]
     assert (gap["operation"], gap["error"]) == (action, "AccessDenied")
     assert set(gap["checks"]) == expected
+
+
+def _make_organization(aws_client: AwsClient) -> str:
+    """This account as an Organization's management account with one member; its id."""
+    org = aws_client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    created = org.create_account(AccountName="workloads", Email="workloads@example.com")
+    return str(created["CreateAccountStatus"]["AccountId"])
+
+
+def _organization_notes(report: dict[str, Any]) -> list[str]:
+    return [n for n in report["notes"] if "Organization" in n]
+
+
+@pytest.mark.usefixtures("account")
+def test_the_printed_policy_reads_the_organization(
+    audit_as_auditor: AuditAs, aws_client: AwsClient, printed_policy: str
+) -> None:
+    _make_organization(aws_client)
+    assert [s["Sid"] for s in json.loads(printed_policy)["Statement"]] == [
+        POLICY_SID,
+        OPTIONAL_SID,
+    ]
+
+    run = audit_as_auditor(printed_policy)
+
+    assert run.report["complete"] is True
+    assert _organization_notes(run.report) == [
+        "2 active account(s) of the AWS Organization count as trusted "
+        "(organizations:ListAccounts), with trusted_account_ids"
+    ]
+
+
+@pytest.mark.usefixtures("account")
+def test_without_the_optional_statement_the_audit_is_still_complete(
+    audit_as_auditor: AuditAs,
+    aws_client: AwsClient,
+    printed_policy: str,
+    catalog: dict[str, frozenset[str]],
+) -> None:
+    _make_organization(aws_client)
+    policy = json.loads(printed_policy)
+    policy["Statement"] = [s for s in policy["Statement"] if s["Sid"] != OPTIONAL_SID]
+    assert "organizations:ListAccounts" not in json.dumps(policy)
+
+    run = audit_as_auditor(json.dumps(policy))
+    code, report = run.code, run.report
+
+    assert code != EXIT_INCOMPLETE
+    assert report["complete"] is True
+    assert report["gaps"] == []
+    assert report["summary"]["ERROR"] == 0
+    statuses = _statuses(report)
+    assert sorted(c for c, seen in statuses.items() if "ERROR" in seen) == []
+    assert set(statuses) == set(catalog)
+    (note,) = _organization_notes(report)
+    assert note.startswith(
+        "Organization member accounts not read (organizations:ListAccounts failed with "
+    )
+    assert note.endswith("): only trusted_account_ids count as trusted")
