@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from auditor import __version__, console
-from auditor.analyze import exit_code
+from auditor.analyze import exit_code, selected_checks
 from auditor.audit import AuditResult, run_audit
 from auditor.checks import all_checks
 from auditor.config import ConfigError, Settings, load_config
@@ -165,8 +165,7 @@ def _common_options(args: argparse.Namespace) -> tuple[Settings, tuple[Format, .
         raise UsageError(str(exc)) from exc
     only = [c.strip() for c in args.checks.split(",") if c.strip()] if args.checks else []
     try:
-        from auditor.analyze import selected_checks  # noqa: PLC0415
-
+        # Checked here, before any credentials are used or a demo account is built.
         selected_checks(settings, only or None)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
