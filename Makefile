@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= reports/demo
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench bench-org lambda-package clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,8 @@ demo: $(STAMP)
 	$(BIN)/iam-auditor demo --output-dir $(DEMO_DIR)
 
 lint: $(STAMP)
-	$(BIN)/ruff check auditor tests benchmarks
-	$(BIN)/ruff format --check auditor tests benchmarks
+	$(BIN)/ruff check auditor tests benchmarks deploy
+	$(BIN)/ruff format --check auditor tests benchmarks deploy
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -30,6 +30,15 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.scale
+
+# 200 member accounts of 20 users, 1/8/32 workers, at 0 and 50 ms added latency (~15 min).
+bench-org: $(STAMP)
+	$(BIN)/python -m benchmarks.org
+
+# The AWS Lambda deployment zip (build/lambda/iam-auditor-lambda.zip) that
+# deploy/template.yaml deploys; prints its zipped and unzipped sizes.
+lambda-package: $(STAMP)
+	$(BIN)/python deploy/package.py --out build/lambda
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache $(DEMO_DIR)

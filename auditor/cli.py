@@ -1,10 +1,12 @@
 """The ``iam-auditor`` command line: parse arguments, call ``run_audit``, hand text to the sink.
 
 Subcommands: ``audit`` (the account of the current credentials, or a saved snapshot),
-``demo`` (a built-in account in an in-process moto, no AWS needed), ``checks`` (the
-catalog) and ``permissions`` (the least-privilege policy). Exit codes follow DESIGN.md:
-0 clean, 1 an unmuted FAIL at or above ``--fail-on``, 2 usage / configuration / credential
-error (nothing audited), 3 audit incomplete (reports still written).
+``org`` (every ACTIVE account of an AWS Organization, one directory of reports each plus
+an org summary), ``demo`` (a built-in account in an in-process moto, no AWS needed),
+``checks`` (the catalog) and ``permissions`` (the least-privilege policy). Exit codes
+follow DESIGN.md: 0 clean, 1 an unmuted FAIL at or above ``--fail-on``, 2 usage /
+configuration / credential error (nothing audited), 3 audit incomplete (reports still
+written); for ``org``, 3 also when any account could not be audited.
 """
 
 from __future__ import annotations
@@ -12,9 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import re
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditor import __version__, console
 from auditor.analyze import exit_code, selected_checks
@@ -23,11 +29,22 @@ from auditor.checks import all_checks
 from auditor.config import ConfigError, Settings, load_config
 from auditor.model import Severity
 from auditor.report import Format, parse_formats, render
-from auditor.sink import LocalSink
+from auditor.sink import DIRECTORY_MODE, LocalSink
 from auditor.snapshot import Snapshot, SnapshotError, dumps, loads
+
+if TYPE_CHECKING:
+    from auditor.org import MemberAccount
 
 EXIT_USAGE = 2
 FAIL_ON_CHOICES = [s.value for s in Severity] + ["never"]
+# The org command's defaults, spelled here so that parsing arguments imports no boto3.
+ORG_ROLE_NAME = "OrganizationAccountAccessRole"
+ORG_MAX_WORKERS = 8
+ORG_MAX_WORKERS_LIMIT = 64
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+# IAM role names (with an optional path) and STS session names, as AWS validates them.
+_ROLE_NAME = re.compile(r"^(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
+_SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
 
 
 class UsageError(Exception):
@@ -51,12 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--from-snapshot", type=Path, metavar="FILE", help="audit a saved snapshot")
     audit.add_argument("--save-snapshot", type=Path, metavar="FILE", help="save collected data")
     _add_output_args(audit, default_dir="iam-auditor-reports")
-    audit.add_argument(
-        "--fail-on",
-        choices=FAIL_ON_CHOICES,
-        default="low",
-        help="exit 1 on an unmuted FAIL at or above this severity (default: low)",
-    )
+    _add_fail_on(audit)
+    _add_org_parser(sub)
 
     demo = sub.add_parser("demo", help="audit a built-in demo account (no AWS account needed)")
     _add_output_args(demo, default_dir="iam-auditor-demo")
@@ -65,6 +78,38 @@ def build_parser() -> argparse.ArgumentParser:
     checks.add_argument("--json", action="store_true", help="machine-readable output")
     sub.add_parser("permissions", help="print the least-privilege IAM policy the auditor needs")
     return parser
+
+
+def _add_fail_on(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fail-on",
+        choices=FAIL_ON_CHOICES,
+        default="low",
+        help="exit 1 on an unmuted FAIL at or above this severity (default: low)",
+    )
+
+
+def _add_org_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    org = sub.add_parser("org", help="audit every ACTIVE account of an AWS Organization")
+    creds = org.add_argument_group("credentials")
+    creds.add_argument("--profile", help="AWS profile name (default: environment)")
+    creds.add_argument("--region", help="region for API calls (IAM itself is global)")
+    creds.add_argument(
+        "--role-name",
+        default=ORG_ROLE_NAME,
+        help=f"role to assume in each member account (default: {ORG_ROLE_NAME})",
+    )
+    creds.add_argument("--external-id", help="ExternalId for the member role")
+    creds.add_argument("--session-name", default="iam-auditor", help="role session name")
+    org.add_argument("--accounts", metavar="ID,...", help="audit only these account ids")
+    org.add_argument(
+        "--max-workers",
+        default=str(ORG_MAX_WORKERS),
+        metavar="N",
+        help=f"accounts audited at once, 1 to {ORG_MAX_WORKERS_LIMIT} (default: {ORG_MAX_WORKERS})",
+    )
+    _add_output_args(org, default_dir="iam-auditor-org-reports")
+    _add_fail_on(org)
 
 
 def _add_output_args(parser: argparse.ArgumentParser, *, default_dir: str) -> None:
@@ -85,14 +130,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
         format="iam-auditor: %(levelname)s %(name)s: %(message)s",
     )
+    commands = {"audit": cmd_audit, "org": cmd_org, "demo": cmd_demo}
     try:
         if args.command == "checks":
             return cmd_checks(as_json=args.json)
         if args.command == "permissions":
             return cmd_permissions()
-        if args.command == "demo":
-            return cmd_demo(args)
-        return cmd_audit(args)
+        return commands[args.command](args)
     except UsageError as exc:
         print(f"iam-auditor: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -123,8 +167,106 @@ def cmd_audit(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     if args.save_snapshot is not None:
         _save_snapshot(args.save_snapshot, result)
-    fail_on = None if args.fail_on == "never" else Severity(args.fail_on)
-    return _finish(result, formats, args.output_dir, quiet=args.quiet, fail_on=fail_on)
+    return _finish(result, formats, args.output_dir, quiet=args.quiet, fail_on=_fail_on(args))
+
+
+def cmd_org(args: argparse.Namespace) -> int:
+    """``iam-auditor org``: every selected account's reports, then the org summary.
+
+    Everything that can be checked before touching AWS is: a bad flag is one line and
+    exit 2 before any credentials are used. Listing failures (not in an Organization,
+    ``ListAccounts`` denied) are exit 2 too; an account that cannot be assumed or read is
+    reported as not audited and makes the exit code 3.
+    """
+    from auditor.collect.session import CredentialsError, make_session  # noqa: PLC0415
+    from auditor.org import OrgError, org_exit_code, run_org_audit  # noqa: PLC0415
+    from auditor.report.org_summary import render_org  # noqa: PLC0415
+
+    settings, formats, only = _common_options(args)
+    max_workers = _parse_max_workers(args.max_workers)
+    accounts = _parse_accounts(args.accounts)
+    if not _ROLE_NAME.match(args.role_name):
+        raise UsageError(f"--role-name {args.role_name!r} is not an IAM role name")
+    if not _SESSION_NAME.match(args.session_name):
+        raise UsageError(f"--session-name {args.session_name!r}: 2 to 64 of A-Z a-z 0-9 +=,.@_-")
+    display = None if args.quiet else console.OrgConsole()
+    try:
+        session = make_session(profile=args.profile, region=args.region)
+        org = run_org_audit(
+            settings,
+            session,
+            write=partial(_write_account, args.output_dir, formats),
+            role_name=args.role_name,
+            external_id=args.external_id,
+            accounts=accounts,
+            max_workers=max_workers,
+            only=only or None,
+            progress=display,
+            session_name=args.session_name,
+        )
+    except (CredentialsError, OrgError) as exc:
+        raise UsageError(str(exc)) from exc
+    except OSError as exc:
+        return _cannot_write(args.output_dir, exc)
+    finally:
+        if display is not None:
+            display.close()
+    try:
+        paths = LocalSink(args.output_dir).write(render_org(org))
+    except OSError as exc:
+        return _cannot_write(args.output_dir, exc)
+    if not args.quiet:
+        print(console.org_summary(org, paths))
+    return org_exit_code(org, _fail_on(args))
+
+
+def _write_account(
+    output_dir: Path, formats: tuple[Format, ...], account: MemberAccount, result: AuditResult
+) -> list[str]:
+    """One account's reports into ``OUTPUT/ACCOUNT_ID/`` (called from worker threads)."""
+    # LocalSink makes its own directory 0700 but leaves parents to the umask; OUTPUT is
+    # ours too. Whichever worker creates it sets the mode; the others find it there.
+    try:
+        output_dir.mkdir(mode=DIRECTORY_MODE, parents=True)
+    except FileExistsError:
+        pass
+    else:
+        os.chmod(output_dir, DIRECTORY_MODE)
+    paths = LocalSink(output_dir / account.account_id).write(render(result.report, formats))
+    return [str(p) for p in paths]
+
+
+def _parse_max_workers(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = 0
+    if not 1 <= value <= ORG_MAX_WORKERS_LIMIT:
+        raise UsageError(
+            f"--max-workers must be a whole number from 1 to {ORG_MAX_WORKERS_LIMIT}, not {text!r}"
+        )
+    return value
+
+
+def _parse_accounts(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    ids = [part.strip() for part in text.split(",") if part.strip()]
+    if not ids:
+        raise UsageError("--accounts needs at least one 12-digit account id")
+    for account_id in ids:
+        if not _ACCOUNT_ID.match(account_id):
+            raise UsageError(f"--accounts: {account_id!r} is not a 12-digit account id")
+    return ids
+
+
+def _fail_on(args: argparse.Namespace) -> Severity | None:
+    return None if args.fail_on == "never" else Severity(args.fail_on)
+
+
+def _cannot_write(output_dir: Path, exc: OSError) -> int:
+    print(f"iam-auditor: error: cannot write reports to {output_dir}: {exc}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -196,8 +338,7 @@ def _finish(
     try:
         paths = LocalSink(output_dir).write(render(result.report, formats))
     except OSError as exc:
-        print(f"iam-auditor: error: cannot write reports to {output_dir}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _cannot_write(output_dir, exc)
     if not quiet:
         print(console.summary(result.report, paths))
     return exit_code(result.report, fail_on)

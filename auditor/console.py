@@ -1,19 +1,31 @@
 """What the CLI prints on a terminal: progress lines, the end-of-run summary, the catalog.
 
 Everything here returns or prints plain text for people; machine-readable output lives in
-the report renderers. Progress goes to stderr so that stdout stays clean for pipes.
+the report renderers. Progress goes to stderr so that stdout stays clean for pipes. An
+organization run shows one progress bar per account in flight on a terminal, redrawn in
+place, and plain timestamped lines anywhere else (a log file, CI, cron mail); account
+names and AWS error messages are shown with their control characters made visible, so a
+hostile name cannot move the cursor or rewrite the screen.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import threading
 import time
+import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
-from auditor.model import CheckMeta, Report, Status
+from auditor.model import AccountOutcome, CheckMeta, OrgReport, Report, Status
+
+if TYPE_CHECKING:
+    from auditor.org import MemberAccount
 
 _START = time.monotonic()
 
@@ -93,3 +105,230 @@ def catalog_json(metas: Sequence[CheckMeta]) -> str:
         ],
         indent=2,
     )
+
+
+# --- organization runs ---------------------------------------------------------------------
+
+# The steps of one account's audit, in order, by the start of their progress messages: the
+# bar shows how far along this list an account has come. Steps that a narrowed run skips
+# are simply jumped over; an unknown message leaves the bar where it was.
+_ORG_STEPS: tuple[tuple[str, ...], ...] = (
+    ("assuming role",),
+    ("generating credential report",),
+    ("reading users", "reading authorization details"),
+    ("listing Access Analyzer",),
+    ("waiting for the credential report",),
+    ("writing reports",),
+)
+_BAR_WIDTH = 12
+_WORST_SHOWN = 5
+
+
+def inert(text: str) -> str:
+    """``text`` with every control or format character shown as ``?``, on one line.
+
+    Account names and AWS messages are other people's strings; on a terminal an escape
+    sequence or a bidi override in them would act instead of being read.
+    """
+    return "".join("?" if unicodedata.category(ch).startswith("C") else ch for ch in text)
+
+
+def account_label(account_id: str, name: str) -> str:
+    """``111122223333 (prod)``, or just the id when the account has no name."""
+    return f"{account_id} ({inert(name)})" if name else account_id
+
+
+def _step_index(message: str) -> int | None:
+    for index, prefixes in enumerate(_ORG_STEPS):
+        if message.startswith(prefixes):
+            return index
+    return None
+
+
+def outcome_line(outcome: AccountOutcome) -> str:
+    """``done: score 71.2 C, complete`` or ``NOT AUDITED: <reason>``."""
+    if not outcome.audited or outcome.score is None:
+        return f"NOT AUDITED: {inert(outcome.error or 'unknown reason')}"
+    state = "complete" if outcome.complete else "INCOMPLETE"
+    return f"done: score {outcome.score.value:.1f} {outcome.score.grade}, {state}"
+
+
+@dataclass
+class _InFlight:
+    label: str
+    step: int
+    message: str
+
+
+class OrgConsole:
+    """Per-account progress of an organization run on ``stream`` (an ``OrgProgress``).
+
+    On a terminal (``stream.isatty()``) each account in flight has one line - its label,
+    a bar of collection steps and its current step - redrawn in place with ANSI escapes,
+    and each finished account leaves one permanent line above the bars. Elsewhere every
+    event is one plain line ``[  12.3s] 111122223333 (prod): reading users…``. Events come
+    from worker threads; one lock serialises them. Call ``close()`` when the run ends
+    (or is interrupted) to take the bars off the screen.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        tty: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        width: int | None = None,
+    ) -> None:
+        self._stream = stream if stream is not None else sys.stderr
+        self._tty = self._stream.isatty() if tty is None else tty
+        self._clock = clock
+        self._start = clock()
+        self._width = width
+        self._lock = threading.Lock()
+        self._in_flight: dict[str, _InFlight] = {}
+        self._drawn = 0
+        self._total = 0
+        self._finished = 0
+
+    # OrgProgress ------------------------------------------------------------------------
+
+    def planned(self, accounts: Sequence[MemberAccount]) -> None:
+        """Say how many accounts the run will audit."""
+        with self._lock:
+            self._total = len(accounts)
+            plural = "" if len(accounts) == 1 else "s"
+            self._emit(f"auditing {len(accounts)} account{plural} of the Organization")
+
+    def started(self, account: MemberAccount) -> None:
+        """Give ``account`` a bar (terminal) or a first line (plain)."""
+        with self._lock:
+            label = account_label(account.account_id, account.name)
+            self._in_flight[account.account_id] = _InFlight(label, -1, "starting…")
+            if self._tty:
+                self._redraw()
+            else:
+                self._line(f"{label}: starting…")
+
+    def step(self, account: MemberAccount, message: str) -> None:
+        """Move ``account``'s bar on and show its current step."""
+        with self._lock:
+            state = self._in_flight.get(account.account_id)
+            if state is None:
+                return
+            index = _step_index(message)
+            if index is not None:
+                state.step = max(state.step, index)
+            state.message = inert(message)
+            if self._tty:
+                self._redraw()
+            else:
+                self._line(f"{state.label}: {state.message}")
+
+    def done(self, account: MemberAccount, outcome: AccountOutcome) -> None:
+        """Replace ``account``'s bar by one permanent line saying how it ended."""
+        with self._lock:
+            self._in_flight.pop(account.account_id, None)
+            self._finished += 1
+            label = account_label(account.account_id, account.name)
+            self._emit(f"{label}: {outcome_line(outcome)}")
+
+    # ------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Take any bars left on the screen away (after the run, or an interrupt)."""
+        with self._lock:
+            self._in_flight.clear()
+            if self._tty:
+                self._clear_bars()
+                self._stream.flush()
+
+    def _stamp(self) -> str:
+        return f"[{self._clock() - self._start:6.1f}s]"
+
+    def _columns(self) -> int:
+        if self._width is not None:
+            return self._width
+        return shutil.get_terminal_size((100, 24)).columns
+
+    def _fit(self, line: str) -> str:
+        # A line that wraps takes two rows and the cursor arithmetic would be off by one.
+        limit = max(20, self._columns() - 1)
+        return line if len(line) <= limit else line[: limit - 1] + "…"
+
+    def _line(self, text: str) -> None:
+        print(f"{self._stamp()} {text}", file=self._stream, flush=True)
+
+    def _emit(self, text: str) -> None:
+        """A permanent line: above the bars on a terminal, or a plain line."""
+        if not self._tty:
+            self._line(text)
+            return
+        self._clear_bars()
+        # Not cut to the width: a permanent line may wrap, as only the bars are redrawn.
+        self._stream.write(f"{self._stamp()} {text}\n")
+        self._redraw()
+
+    def _clear_bars(self) -> None:
+        if self._drawn:
+            # To column 1 of the first bar's row, then erase to the end of the screen.
+            self._stream.write(f"\x1b[{self._drawn}F\x1b[J")
+            self._drawn = 0
+
+    def _redraw(self) -> None:
+        self._clear_bars()
+        lines = [self._bar_line(state) for state in self._in_flight.values()]
+        if lines:
+            header = f"{self._stamp()} {self._finished}/{self._total} accounts finished"
+            lines.insert(0, header)
+        for line in lines:
+            self._stream.write("\x1b[2K" + self._fit(line) + "\n")
+        self._drawn = len(lines)
+        self._stream.flush()
+
+    def _bar_line(self, state: _InFlight) -> str:
+        filled = round(_BAR_WIDTH * (state.step + 1) / len(_ORG_STEPS)) if state.step >= 0 else 0
+        bar = "#" * filled + "-" * (_BAR_WIDTH - filled)
+        return f"  {state.label}  [{bar}]  {state.message}"
+
+
+def org_summary(org: OrgReport, paths: Sequence[Path | str]) -> str:
+    """The end of an organization run: who was audited, who was not and why, the worst."""
+    audited = [a for a in org.accounts if a.audited]
+    not_audited = [a for a in org.accounts if not a.audited]
+    incomplete = [a for a in audited if not a.complete]
+    plural = "" if len(org.accounts) == 1 else "s"
+    lines = [
+        f"Organization audit from account {org.runner_account_id}: "
+        f"{len(org.accounts)} account{plural}, {len(audited)} audited, "
+        f"{len(not_audited)} not audited"
+    ]
+    if not_audited:
+        lines.append("NOT AUDITED:")
+        lines.extend(
+            f"  {account_label(a.account_id, a.name)}: {inert(a.error or 'unknown reason')}"
+            for a in not_audited
+        )
+    if incomplete:
+        lines.append("AUDIT INCOMPLETE (some checks could not look):")
+        for a in incomplete:
+            gaps = "; ".join(
+                f"{g.operation}{f' in {g.region}' if g.region else ''}: {inert(g.error)}"
+                for g in a.gaps
+            )
+            errors = f"{a.summary.get('ERROR', 0)} ERROR findings (see its report)"
+            lines.append(f"  {account_label(a.account_id, a.name)}: {gaps or errors}")
+    ranked = sorted(
+        ((a.score, a) for a in audited if a.score is not None),
+        key=lambda pair: (pair[0].value, pair[1].account_id),
+    )
+    if ranked:
+        lines.append("Worst accounts:")
+        for score, a in ranked[:_WORST_SHOWN]:
+            worst = f", worst {a.worst.value.upper()}" if a.worst else ""
+            lines.append(
+                f"  {account_label(a.account_id, a.name)}: score {score.value:.1f} "
+                f"{score.grade}, {a.summary.get('FAIL', 0)} FAIL{worst}"
+            )
+    lines.append("Organization summary:")
+    lines.extend(f"  {p}" for p in paths)
+    return "\n".join(lines)

@@ -261,3 +261,71 @@ class Report:
             )
             out[gap] = tuple(ids)
         return out
+
+
+# --- Organization runs ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckTally:
+    """One check's unmuted FAIL findings in one account of an organization run.
+
+    ``severity`` is the highest severity among those findings (the context rule can raise
+    a finding above its check's catalog severity).
+    """
+
+    check_id: str
+    title: str
+    severity: Severity
+    failed: int
+
+
+@dataclass(frozen=True)
+class AccountOutcome:
+    """One member account of an organization run: its numbers, or why it was not audited.
+
+    An account that could not be assumed or read has ``error`` set and no score; one that
+    was audited carries what the org summary needs from its report (score, completeness,
+    counts, gaps, failing checks, where its reports went), not the findings themselves, so
+    a large organization's summary stays small and can be rebuilt from each account's
+    ``report.json``.
+    """
+
+    account_id: str
+    name: str
+    error: str | None = None
+    score: Score | None = None
+    complete: bool = False
+    summary: Mapping[str, int] = field(default_factory=dict)
+    gaps: tuple[Gap, ...] = ()
+    failing: tuple[CheckTally, ...] = ()
+    reports: tuple[str, ...] = ()
+
+    @property
+    def audited(self) -> bool:
+        """True when the account was assumed and audited (possibly incompletely)."""
+        return self.error is None
+
+    @property
+    def worst(self) -> Severity | None:
+        """The highest severity of any unmuted FAIL, or None when nothing fails."""
+        return max((t.severity for t in self.failing), key=lambda s: s.rank, default=None)
+
+
+@dataclass(frozen=True)
+class OrgReport:
+    """An organization run: every selected member account's outcome.
+
+    ``runner_account_id`` is the account whose credentials listed the Organization (the
+    management or a delegated administrator account).
+    """
+
+    tool: Tool
+    runner_account_id: str
+    generated_at: datetime
+    accounts: tuple[AccountOutcome, ...]
+
+    @property
+    def complete(self) -> bool:
+        """False when any account was not audited or its audit is incomplete."""
+        return all(a.audited and a.complete for a in self.accounts)

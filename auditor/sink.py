@@ -4,8 +4,9 @@
 a temporary file in the same directory (mode 0600 from its creation), flushed and fsynced,
 then renamed over the final name with ``os.replace``. All temporary files of one ``write``
 are completed before the first rename, so a failure while writing any of them leaves every
-previous report file exactly as it was and no temporary file behind. ``Sink`` is the
-protocol an S3 (or any other) sink implements.
+previous report file exactly as it was and no temporary file behind. ``S3Sink`` puts
+objects into an S3 bucket, always with server-side encryption, and can refuse to overwrite
+(dated keys are written once). ``Sink`` is the protocol both implement.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 DIRECTORY_MODE = 0o700
 FILE_MODE = 0o600
@@ -118,3 +119,139 @@ class LocalSink:
                 os.fsync(fd)
         finally:
             os.close(fd)
+
+
+# --- S3 ------------------------------------------------------------------------------------
+
+CONTENT_TYPES: dict[str, str] = {
+    ".json": "application/json",
+    ".csv": "text/csv; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+}
+"""The ``Content-Type`` each report extension is stored with (others: octet-stream)."""
+
+_KMS_ERRORS = frozenset(
+    {
+        "KMS.AccessDeniedException",
+        "KMS.DisabledException",
+        "KMS.InvalidKeyUsageException",
+        "KMS.KMSInvalidStateException",
+        "KMS.NotFoundException",
+        "KMS.InvalidStateException",
+        "KMS.UnrecognizedClientException",
+        "KMSAccessDeniedException",
+        "KMSDisabledException",
+        "KMSInvalidStateException",
+        "KMSNotFoundException",
+    }
+)
+
+# What each S3 error code means for a report writer, said once so every message is clear.
+_HINTS = {
+    "NoSuchBucket": "the report bucket does not exist",
+    "AccessDenied": "permission denied: the writer needs s3:PutObject on this key",
+    "AllAccessDisabled": "all access to the bucket is disabled",
+    "PreconditionFailed": "the object already exists and is never overwritten",
+    "ConditionalRequestConflict": "another writer created the object at the same time",
+}
+_KMS_HINT = "the KMS key cannot be used: the writer needs kms:GenerateDataKey on it"
+
+
+class SinkError(Exception):
+    """A report could not be stored; ``str()`` names the bucket, key and error code."""
+
+
+def content_type(name: str) -> str:
+    """The ``Content-Type`` for a report file ``name``, from its extension."""
+    return CONTENT_TYPES.get(os.path.splitext(name)[1].lower(), "application/octet-stream")
+
+
+def describe_s3_error(exc: BaseException, bucket: str, key: str | None, doing: str) -> str:
+    """One line: what failed (``doing``, e.g. "writing"), where, the code and what it means."""
+    from botocore.exceptions import ClientError  # noqa: PLC0415 (boto3 only with S3)
+
+    where = f"s3://{bucket}/{key}" if key is not None else f"bucket {bucket!r}"
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error") or {}
+        code = str(error.get("Code") or "Unknown")
+        message = str(error.get("Message") or "").strip()
+        hint = _KMS_HINT if code in _KMS_ERRORS or code.startswith("KMS") else _HINTS.get(code)
+        text = f"{doing} {where} failed: {code}"
+        if hint:
+            text += f" ({hint})"
+        if message and message.lower() not in text.lower():
+            text += f": {message}"
+        return text
+    return f"{doing} {where} failed: {type(exc).__name__}: {exc}"
+
+
+class S3Sink:
+    """Writes report files as objects ``PREFIX/NAME`` in an S3 bucket, always encrypted.
+
+    Every object is put with server-side encryption: SSE-KMS with ``kms_key_id`` when one is
+    given, else SSE-S3 (``AES256``). With ``overwrite=False`` each put is conditional
+    (``If-None-Match: *``), so an object that already exists is never replaced: S3 answers
+    ``PreconditionFailed`` and ``write`` raises ``SinkError``. Each object is written whole
+    or not at all (S3 puts are atomic), but a set of files is not: a failure part-way leaves
+    the earlier objects of the set written, which is why dated keys are written before the
+    ``latest/`` ones. ``client`` is a boto3 S3 client.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        bucket: str,
+        prefix: str,
+        *,
+        kms_key_id: str | None = None,
+        overwrite: bool = True,
+    ) -> None:
+        if not bucket:
+            raise ValueError("S3Sink needs a bucket name")
+        self.client = client
+        self.bucket = bucket
+        # Keys never start with or double a slash: S3 would keep an empty path segment.
+        self.prefix = "/".join(part for part in prefix.split("/") if part)
+        self.kms_key_id = kms_key_id or None
+        self.overwrite = overwrite
+
+    def key(self, name: str) -> str:
+        """The object key ``name`` is stored under."""
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+    def uri(self, name: str) -> str:
+        """The ``s3://bucket/key`` location of ``name``."""
+        return f"s3://{self.bucket}/{self.key(name)}"
+
+    def write(self, files: Mapping[str, bytes]) -> list[str]:
+        """Put every file; return their ``s3://`` URIs in ``files``' order.
+
+        Raises ``SinkError`` on the first object that cannot be written (missing bucket,
+        access denied, unusable KMS key, an existing object with ``overwrite=False``).
+        """
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+        for name in files:
+            _check_name(name)
+        written: list[str] = []
+        for name, content in files.items():
+            key = self.key(name)
+            params: dict[str, Any] = {
+                "Bucket": self.bucket,
+                "Key": key,
+                "Body": content,
+                "ContentType": content_type(name),
+            }
+            if self.kms_key_id:
+                params["ServerSideEncryption"] = "aws:kms"
+                params["SSEKMSKeyId"] = self.kms_key_id
+            else:
+                params["ServerSideEncryption"] = "AES256"
+            if not self.overwrite:
+                params["IfNoneMatch"] = "*"
+            try:
+                self.client.put_object(**params)
+            except (ClientError, BotoCoreError) as exc:
+                raise SinkError(describe_s3_error(exc, self.bucket, key, "writing")) from exc
+            written.append(self.uri(name))
+        return written

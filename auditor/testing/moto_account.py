@@ -671,3 +671,106 @@ def bulk_create(
 def credential_report_rows(text: str) -> list[dict[str, str]]:
     """The credential report CSV as one dict per row, keyed by column name."""
     return list(csv.DictReader(io.StringIO(text)))
+
+
+# --- Organizations and cross-account roles -------------------------------------------------
+
+ORG_ROLE_NAME = "OrganizationAccountAccessRole"
+_DENIED_ROLES_ATTR = "_iam_auditor_denied_roles"
+
+
+@dataclass(frozen=True)
+class OrgMember:
+    """A member account ``create_organization`` made: its random id and its name."""
+
+    account_id: str
+    name: str
+
+
+def create_organization(
+    *member_names: str,
+    management_account_id: str = DEFAULT_ACCOUNT_ID,
+    role_name: str = ORG_ROLE_NAME,
+) -> list[OrgMember]:
+    """An Organization managed by ``management_account_id``, with one new member per name.
+
+    moto gives each member a random 12-digit id and creates ``role_name`` in its own IAM
+    (trusting the management account), as AWS does for accounts an Organization creates;
+    the management account is listed too, named ``master``. Returns the members in the
+    order named. Like every helper here it changes moto's in-process objects, so it works
+    for ``mock_aws()`` and for a ``ThreadedMotoServer`` in this process alike.
+    """
+    from moto.organizations.models import organizations_backends
+
+    backend = organizations_backends[management_account_id]["aws"]
+    backend.create_organization(region="us-east-1", FeatureSet="ALL")
+    members = []
+    for index, name in enumerate(member_names):
+        status = backend.create_account(
+            AccountName=name, Email=f"member-{index}@example.com", RoleName=role_name
+        )
+        members.append(OrgMember(str(status["CreateAccountStatus"]["AccountId"]), name))
+    return members
+
+
+def deny_assume_role(
+    *role_arns: str,
+    caller_account_id: str = DEFAULT_ACCOUNT_ID,
+    partition: str = "aws",
+) -> None:
+    """Make ``sts:AssumeRole`` of each of ``role_arns`` fail with ``AccessDenied`` (403).
+
+    moto lets anyone assume any role, even one that does not exist; AWS refuses a caller
+    that the role's trust policy (or the caller's own policy) does not allow. This makes
+    the STS backend that answers ``caller_account_id``'s requests refuse those ARNs the way
+    AWS does; other ARNs are assumed as before. Calls add up; a reset of moto (or a new
+    ``mock_aws()``) forgets them with the backend.
+    """
+    from moto.core.exceptions import AccessDeniedError
+    from moto.sts.models import sts_backends
+
+    backend: Any = sts_backends[caller_account_id][partition]
+    denied: set[str] | None = backend.__dict__.get(_DENIED_ROLES_ATTR)
+    if denied is None:
+        denied = set()
+        original: Callable[..., Any] = backend.assume_role
+        refused = denied
+        caller = f"arn:{partition}:iam::{caller_account_id}:user/iam-auditor"
+
+        def assume_role(**kwargs: Any) -> Any:
+            arn = kwargs.get("role_arn")
+            if arn in refused:
+                # moto's own 403 AccessDenied, worded as AWS words a refused AssumeRole.
+                raise AccessDeniedError(caller, f"sts:AssumeRole on resource: {arn}")
+            return original(**kwargs)
+
+        # An instance attribute shadows the class method for this backend only.
+        backend.assume_role = assume_role
+        setattr(backend, _DENIED_ROLES_ATTR, denied)
+    denied.update(role_arns)
+
+
+def fail_list_accounts(
+    code: str = "AccessDeniedException",
+    message: str = "You don't have permissions to access this resource.",
+    *,
+    account_id: str = DEFAULT_ACCOUNT_ID,
+) -> None:
+    """Make ``organizations:ListAccounts`` called from ``account_id`` fail with ``code``.
+
+    AWS refuses the call outside the management and delegated administrator accounts
+    (``AccessDeniedException``) and in an account in no Organization
+    (``AWSOrganizationsNotInUseException``); moto lists an empty page in both cases, and
+    its policy enforcement answers this JSON service in XML, which botocore cannot read.
+    A reset forgets the failure with the backend.
+    """
+    from moto.organizations.exceptions import OrganizationsClientError
+    from moto.organizations.models import organizations_backends
+
+    backend: Any = organizations_backends[account_id]["aws"]
+
+    def list_accounts(**_: Any) -> Any:
+        raise OrganizationsClientError(code, message)
+
+    # An instance attribute shadows the class method for this backend only.
+    backend.list_accounts = list_accounts
