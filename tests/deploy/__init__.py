@@ -1,0 +1,1 @@
+"""Tests of the deployment templates and the Lambda package."""
