@@ -3,15 +3,20 @@
 Subcommands: ``audit`` (the account of the current credentials, or a saved snapshot),
 ``org`` (every ACTIVE account of an AWS Organization, one directory of reports each plus
 an org summary), ``demo`` (a built-in account in an in-process moto, no AWS needed),
-``checks`` (the catalog) and ``permissions`` (the least-privilege policy). Exit codes
-follow DESIGN.md: 0 clean, 1 an unmuted FAIL at or above ``--fail-on``, 2 usage /
-configuration / credential error (nothing audited), 3 audit incomplete (reports still
-written); for ``org``, 3 also when any account could not be audited.
+``diff`` (what changed between two report.json files; ``audit --baseline`` puts the same
+into the new report), ``checks`` (the catalog) and ``permissions`` (the least-privilege
+policy). Exit codes follow DESIGN.md: 0 clean, 1 an unmuted FAIL at or above
+``--fail-on``, 2 usage / configuration / credential error (nothing audited), 3 audit
+incomplete (reports still written); for ``org``, 3 also when any account could not be
+audited; ``diff`` exits 0, or 2 when a report cannot be read or compared. ``audit
+--send-to-security-hub`` exits 4 when Security Hub did not import every finding (reports
+are written and the audit is complete as far as it goes; the failures are on stderr).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -20,7 +25,7 @@ import sys
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from auditor import __version__, console
 from auditor.analyze import exit_code, selected_checks
@@ -28,11 +33,15 @@ from auditor.audit import AuditResult, run_audit
 from auditor.checks import all_checks
 from auditor.config import ConfigError, Settings, load_config
 from auditor.model import Severity
-from auditor.report import Format, parse_formats, render
+from auditor.report import DEFAULT_REGION, Format, RenderOptions, parse_formats, render
+from auditor.report.cis import parse_compliance
 from auditor.sink import DIRECTORY_MODE, LocalSink
 from auditor.snapshot import Snapshot, SnapshotError, dumps, loads
 
 if TYPE_CHECKING:
+    import boto3
+
+    from auditor.model import Report
     from auditor.org import MemberAccount
 
 EXIT_USAGE = 2
@@ -67,6 +76,17 @@ def build_parser() -> argparse.ArgumentParser:
     source = audit.add_mutually_exclusive_group()
     source.add_argument("--from-snapshot", type=Path, metavar="FILE", help="audit a saved snapshot")
     audit.add_argument("--save-snapshot", type=Path, metavar="FILE", help="save collected data")
+    audit.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="an earlier report.json of this account: report what changed since",
+    )
+    audit.add_argument(
+        "--send-to-security-hub",
+        action="store_true",
+        help="also import the findings into Security Hub (ASFF, in --region): a write",
+    )
     _add_output_args(audit, default_dir="iam-auditor-reports")
     _add_fail_on(audit)
     _add_org_parser(sub)
@@ -76,7 +96,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     checks = sub.add_parser("checks", help="list the check catalog")
     checks.add_argument("--json", action="store_true", help="machine-readable output")
-    sub.add_parser("permissions", help="print the least-privilege IAM policy the auditor needs")
+    perms = sub.add_parser(
+        "permissions", help="print the least-privilege IAM policy the auditor needs"
+    )
+    perms.add_argument(
+        "--security-hub",
+        action="store_true",
+        help="add the statement --send-to-security-hub needs (securityhub:BatchImportFindings)",
+    )
+
+    diff = sub.add_parser("diff", help="what changed between two report.json files")
+    diff.add_argument("old", type=Path, metavar="OLD.json", help="the earlier report (baseline)")
+    diff.add_argument("new", type=Path, metavar="NEW.json", help="the later report")
+    diff.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
@@ -116,7 +148,15 @@ def _add_output_args(parser: argparse.ArgumentParser, *, default_dir: str) -> No
     parser.add_argument("--config", type=Path, metavar="FILE", help="TOML configuration")
     parser.add_argument("--output-dir", type=Path, default=Path(default_dir), metavar="DIR")
     parser.add_argument(
-        "--format", default="json,csv,html", help="comma-separated: json,csv,html (default: all)"
+        "--format",
+        default="json,csv,html",
+        help="comma-separated: json,csv,html,cis,ocsf,asff (default: json,csv,html)",
+    )
+    parser.add_argument(
+        "--compliance",
+        default="cis-7.0",
+        metavar="NAME,...",
+        help="benchmarks for --format cis: cis-7.0,cis-5.0 (default: cis-7.0)",
     )
     parser.add_argument("--checks", metavar="ID,...", help="run only these check ids or slugs")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary")
@@ -130,12 +170,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
         format="iam-auditor: %(levelname)s %(name)s: %(message)s",
     )
-    commands = {"audit": cmd_audit, "org": cmd_org, "demo": cmd_demo}
+    commands = {"audit": cmd_audit, "org": cmd_org, "demo": cmd_demo, "diff": cmd_diff}
     try:
         if args.command == "checks":
             return cmd_checks(as_json=args.json)
         if args.command == "permissions":
-            return cmd_permissions()
+            return cmd_permissions(security_hub=args.security_hub)
         return commands[args.command](args)
     except UsageError as exc:
         print(f"iam-auditor: error: {exc}", file=sys.stderr)
@@ -150,6 +190,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from auditor.collect.session import CredentialsError, make_session  # noqa: PLC0415
 
     settings, formats, only = _common_options(args)
+    if args.send_to_security_hub and args.from_snapshot is not None:
+        raise UsageError("--send-to-security-hub needs a live audit, not --from-snapshot")
+    # Read before any AWS call, so a bad baseline is one line and exit 2 with nothing done.
+    baseline = _load_baseline(args.baseline) if args.baseline is not None else None
     progress = None if args.quiet else console.progress
     try:
         if args.from_snapshot is not None:
@@ -167,7 +211,17 @@ def cmd_audit(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     if args.save_snapshot is not None:
         _save_snapshot(args.save_snapshot, result)
-    return _finish(result, formats, args.output_dir, quiet=args.quiet, fail_on=_fail_on(args))
+    if baseline is not None:
+        result = _with_changes(result, baseline, args.baseline)
+    live = args.from_snapshot is None
+    options = _render_options(args, session.region_name if live else None)
+    code = _finish(
+        result, formats, args.output_dir, quiet=args.quiet, fail_on=_fail_on(args), options=options
+    )
+    if args.send_to_security_hub and code != EXIT_USAGE:
+        sent = _send_to_security_hub(session, result.report, options.region, quiet=args.quiet)
+        code = sent or code
+    return code
 
 
 def cmd_org(args: argparse.Namespace) -> int:
@@ -195,7 +249,7 @@ def cmd_org(args: argparse.Namespace) -> int:
         org = run_org_audit(
             settings,
             session,
-            write=partial(_write_account, args.output_dir, formats),
+            write=partial(_write_account, args.output_dir, formats, _render_options(args)),
             role_name=args.role_name,
             external_id=args.external_id,
             accounts=accounts,
@@ -221,7 +275,11 @@ def cmd_org(args: argparse.Namespace) -> int:
 
 
 def _write_account(
-    output_dir: Path, formats: tuple[Format, ...], account: MemberAccount, result: AuditResult
+    output_dir: Path,
+    formats: tuple[Format, ...],
+    options: RenderOptions,
+    account: MemberAccount,
+    result: AuditResult,
 ) -> list[str]:
     """One account's reports into ``OUTPUT/ACCOUNT_ID/`` (called from worker threads)."""
     # LocalSink makes its own directory 0700 but leaves parents to the umask; OUTPUT is
@@ -232,7 +290,8 @@ def _write_account(
         pass
     else:
         os.chmod(output_dir, DIRECTORY_MODE)
-    paths = LocalSink(output_dir / account.account_id).write(render(result.report, formats))
+    files = render(result.report, formats, options)
+    paths = LocalSink(output_dir / account.account_id).write(files)
     return [str(p) for p in paths]
 
 
@@ -279,8 +338,48 @@ def cmd_demo(args: argparse.Namespace) -> int:
     progress = None if args.quiet else console.progress
     with demo_session() as session:
         result = run_audit(settings, session=session, only=only, progress=progress)
-    _finish(result, formats, args.output_dir, quiet=args.quiet, fail_on=None)
+    options = _render_options(args)
+    _finish(result, formats, args.output_dir, quiet=args.quiet, fail_on=None, options=options)
     return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """``iam-auditor diff OLD NEW``: new, resolved and still-open findings, score change.
+
+    Unreadable or invalid reports, and reports of different accounts, are one line and
+    exit 2. ``--json`` prints what ``audit --baseline OLD`` puts under ``changes``.
+    """
+    from auditor.diff import DiffError, diff_reports, diff_text, load_report  # noqa: PLC0415
+    from auditor.report.json_report import changes_to_dict  # noqa: PLC0415
+
+    try:
+        diff = diff_reports(
+            load_report(args.old), load_report(args.new), labels=(str(args.old), str(args.new))
+        )
+    except DiffError as exc:
+        raise UsageError(str(exc)) from exc
+    print(json.dumps(changes_to_dict(diff), indent=2) if args.json else diff_text(diff))
+    return 0
+
+
+def _load_baseline(path: Path) -> dict[str, Any]:
+    from auditor.diff import DiffError, load_report  # noqa: PLC0415
+
+    try:
+        return load_report(path)
+    except DiffError as exc:
+        raise UsageError(f"--baseline: {exc}") from exc
+
+
+def _with_changes(result: AuditResult, baseline: dict[str, Any], path: Path) -> AuditResult:
+    """``result`` whose report carries what changed since ``baseline`` (same account only)."""
+    from auditor.diff import DiffError, diff_against  # noqa: PLC0415
+
+    try:
+        changes = diff_against(baseline, result.report, label=str(path))
+    except DiffError as exc:
+        raise UsageError(f"--baseline: {exc}") from exc
+    return dataclasses.replace(result, report=dataclasses.replace(result.report, changes=changes))
 
 
 def cmd_checks(*, as_json: bool) -> int:
@@ -290,11 +389,14 @@ def cmd_checks(*, as_json: bool) -> int:
     return 0
 
 
-def cmd_permissions() -> int:
-    """``iam-auditor permissions``: the least-privilege policy for every check."""
+def cmd_permissions(*, security_hub: bool = False) -> int:
+    """``iam-auditor permissions``: the least-privilege policy for every check.
+
+    With ``--security-hub``, plus the one write ``--send-to-security-hub`` makes.
+    """
     from auditor.permissions import policy_document  # noqa: PLC0415
 
-    print(json.dumps(policy_document(), indent=2))
+    print(json.dumps(policy_document(security_hub=security_hub), indent=2))
     return 0
 
 
@@ -303,6 +405,7 @@ def _common_options(args: argparse.Namespace) -> tuple[Settings, tuple[Format, .
     try:
         settings = load_config(args.config, known) if args.config else Settings()
         formats = parse_formats(args.format)
+        parse_compliance(args.compliance)  # early, so a typo costs no audit
     except (ConfigError, ValueError) as exc:
         raise UsageError(str(exc)) from exc
     only = [c.strip() for c in args.checks.split(",") if c.strip()] if args.checks else []
@@ -334,11 +437,41 @@ def _finish(
     *,
     quiet: bool,
     fail_on: Severity | None,
+    options: RenderOptions | None = None,
 ) -> int:
     try:
-        paths = LocalSink(output_dir).write(render(result.report, formats))
+        paths = LocalSink(output_dir).write(render(result.report, formats, options))
     except OSError as exc:
         return _cannot_write(output_dir, exc)
     if not quiet:
         print(console.summary(result.report, paths))
     return exit_code(result.report, fail_on)
+
+
+def _render_options(args: argparse.Namespace, session_region: str | None = None) -> RenderOptions:
+    """``--compliance`` and the region ASFF and OCSF name: ``--region``, else the session's."""
+    try:
+        compliance = parse_compliance(args.compliance)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    region = getattr(args, "region", None) or session_region or DEFAULT_REGION
+    return RenderOptions(compliance=compliance, region=region)
+
+
+def _send_to_security_hub(
+    session: boto3.Session, report: Report, region: str, *, quiet: bool
+) -> int:
+    """Import the report's findings into Security Hub; 0, or ``EXIT_SEND_FAILED`` with the
+    failures on stderr. A failed import leaves the audit and its reports as they are.
+    """
+    from auditor.report.asff import report_to_asff  # noqa: PLC0415
+    from auditor.securityhub import EXIT_SEND_FAILED, describe, send_to_security_hub  # noqa: PLC0415
+
+    outcome = send_to_security_hub(session, report_to_asff(report, region=region), region=region)
+    lines = describe(outcome, region=region)
+    if not outcome.ok:
+        print("iam-auditor: error: " + "\n".join(lines), file=sys.stderr)
+        return EXIT_SEND_FAILED
+    if not quiet:
+        print("\n".join(lines), file=sys.stderr)
+    return 0

@@ -5,7 +5,9 @@ A thin adapter over the same core as the CLI (``auditor.audit.run_audit``, and
 (``LambdaSettings.from_env``), the audit's TOML config from ``AUDITOR_CONFIG`` or an S3
 object, and the reports go to the report bucket, encrypted, under
 ``PREFIX/ACCOUNT/YYYY/MM/DD/HHMMSSZ/`` (written once, never overwritten) and then
-``PREFIX/ACCOUNT/latest/`` (replaced each run). The event says what to do: a scheduled
+``PREFIX/ACCOUNT/latest/`` (replaced each run); the ``latest/report.json`` a run replaces
+is its baseline, so each report says what changed since the previous run (its
+``changes``, the HTML's "Since last run"). The event says what to do: a scheduled
 (EventBridge) event or ``{}`` audits this account, or the whole Organization when
 ``AUDITOR_MODE=org``; ``{"account_id": ...}`` audits one member (a Step Functions
 Distributed Map item); ``{"action": "list_accounts"}`` lists the members to fan out over;
@@ -29,7 +31,7 @@ import re
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -588,13 +590,54 @@ class Runner:
         )
 
     def store_report(self, account_id: str, report: Report) -> Stored:
-        """Render ``report`` (json, csv, html) and store it under the account's folder."""
+        """Render ``report`` (json, csv, html) and store it under the account's folder.
+
+        The account's previous ``latest/report.json``, when there is one, is the baseline:
+        the stored report carries what changed since (``with_baseline``).
+        """
+        report = self.with_baseline(account_id, report)
         stored = self.store(account_id, report.generated_at, render(report, FORMATS))
         log.info(
             "reports written",
             extra={"account_id": account_id, "bucket": self.settings.bucket, "keys": stored.keys},
         )
         return stored
+
+    def with_baseline(self, account_id: str, report: Report) -> Report:
+        """``report`` with ``changes`` since the account's previous ``latest/report.json``.
+
+        The first run finds no object (``NoSuchKey``): no baseline, said at info level. Any
+        other problem (the object unreadable, not a report, of another account) is logged
+        as a warning and the report goes out without ``changes``: a broken baseline must
+        not cost the audit.
+        """
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+        from auditor.diff import DiffError, diff_against, parse_report  # noqa: PLC0415
+
+        bucket = self.settings.bucket
+        key = f"{self.settings.prefix}/{account_id}/{LATEST}/{REPORT_JSON}"
+        where = f"s3://{bucket}/{key}"
+        extra = {"account_id": account_id, "baseline": where}
+        try:
+            data = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except (ClientError, BotoCoreError) as exc:
+            if _error_code(exc) in {"NoSuchKey", "404"}:
+                log.info("no previous report: no baseline", extra=extra)
+            else:
+                problem = describe_s3_error(exc, bucket, key, "reading the baseline")
+                log.warning("no baseline: %s", problem, extra=extra)
+            return report
+        try:
+            changes = diff_against(parse_report(data, where), report, label=where)
+        except DiffError as exc:  # not UTF-8 JSON, not a report, of another account
+            log.warning("no baseline: %s", exc, extra=extra)
+            return report
+        log.info(
+            "compared with the previous report",
+            extra={**extra, "changes": changes.counts(), "score_change": changes.score_change},
+        )
+        return replace(report, changes=changes)
 
     def uris(self, keys: Sequence[str]) -> list[str]:
         """``s3://`` locations of ``keys`` in the report bucket."""

@@ -213,12 +213,88 @@ class Tool:
 
 
 @dataclass(frozen=True)
+class FindingChange:
+    """One finding of a run-to-run diff: what it is, and its state in each of the two runs.
+
+    ``severity`` is the severity of the run in which the finding fails (the later one for
+    still-open findings). ``status_before`` / ``status_after`` are ``None`` when the finding
+    is absent from that run (its user was deleted, its check was not run); with the
+    ``muted_*`` flags they say how a finding came or went: a resolved finding may now
+    PASS, be muted or be gone.
+    """
+
+    finding_id: str
+    check_id: str
+    severity: Severity
+    resource_arn: str
+    resource_name: str
+    title: str
+    status_before: Status | None
+    muted_before: bool
+    status_after: Status | None
+    muted_after: bool
+
+
+@dataclass(frozen=True)
+class ReportDiff:
+    """What changed between a baseline report and a later one of the same account.
+
+    A finding counts as open when it is an unmuted FAIL. ``new`` are open now and were not
+    open in the baseline, ``resolved`` the reverse, ``still_open`` open in both;
+    ``unverified`` were open in the baseline but their check could not look this time
+    (ERROR), so nobody knows whether they were fixed - never counted as resolved. Findings
+    are matched by their stable ``finding_id``. Each tuple is ordered by severity (critical
+    first), then check id, resource name and finding id.
+    """
+
+    account_id: str
+    baseline_generated_at: datetime
+    generated_at: datetime
+    baseline_tool_version: str
+    score_before: Score
+    score_after: Score
+    new: tuple[FindingChange, ...]
+    resolved: tuple[FindingChange, ...]
+    still_open: tuple[FindingChange, ...]
+    unverified: tuple[FindingChange, ...] = ()
+
+    @property
+    def score_change(self) -> float:
+        """``score_after - score_before``, rounded to one decimal as scores are shown."""
+        return round(self.score_after.value - self.score_before.value, 1)
+
+    def counts(self) -> dict[str, int]:
+        """``{"new": n, "resolved": n, "still_open": n, "unverified": n}``."""
+        return {
+            "new": len(self.new),
+            "resolved": len(self.resolved),
+            "still_open": len(self.still_open),
+            "unverified": len(self.unverified),
+        }
+
+    def by_severity(self) -> dict[str, dict[Severity, int]]:
+        """For each of new / resolved / still_open / unverified: findings of each severity."""
+        groups = {
+            "new": self.new,
+            "resolved": self.resolved,
+            "still_open": self.still_open,
+            "unverified": self.unverified,
+        }
+        return {
+            name: {sev: sum(c.severity is sev for c in changes) for sev in Severity}
+            for name, changes in groups.items()
+        }
+
+
+@dataclass(frozen=True)
 class Report:
     """The analyzed audit of one account: what every renderer renders.
 
     ``checks`` is the metadata of every check that was run, in catalog order, including
     checks that produced no finding, so a report can explain each one (rationale, fix,
-    references, mappings) once, instead of repeating it per finding.
+    references, mappings) once, instead of repeating it per finding. ``changes`` is set
+    when the run was compared with a baseline (``audit --baseline``, the Lambda's previous
+    report): what is new, resolved and still open since then.
     """
 
     tool: Tool
@@ -231,6 +307,7 @@ class Report:
     gaps: tuple[Gap, ...]
     notes: tuple[str, ...] = ()
     checks: tuple[CheckMeta, ...] = ()
+    changes: ReportDiff | None = None
 
     @property
     def complete(self) -> bool:

@@ -218,7 +218,18 @@ def member_session(
         external_id=external_id,
         session_name=session_name,
         region=session.region_name,
+        loader=_data_loader(session),
     )
+
+
+def _data_loader(session: boto3.Session) -> Any:
+    """The botocore data loader of ``session``, to share with the member sessions.
+
+    Each new boto3 session would otherwise parse the service models again (IAM, STS, EC2,
+    Access Analyzer): about two thirds of an account's CPU time in an organization run.
+    The loader is a read-mostly cache, safe to share between threads.
+    """
+    return session._session.get_component("data_loader")
 
 
 def role_arn(account_id: str, role_name: str, partition: str = "aws") -> str:
@@ -227,9 +238,16 @@ def role_arn(account_id: str, role_name: str, partition: str = "aws") -> str:
 
 
 def _assume(
-    sts: Any, arn: str, *, external_id: str | None, session_name: str, region: str | None
+    sts: Any,
+    arn: str,
+    *,
+    external_id: str | None,
+    session_name: str,
+    region: str | None,
+    loader: Any = None,
 ) -> boto3.Session:
     import boto3  # noqa: PLC0415 (only when assuming)
+    import botocore.session  # noqa: PLC0415
 
     params: dict[str, Any] = {"RoleArn": arn, "RoleSessionName": session_name}
     if external_id:
@@ -243,7 +261,11 @@ def _assume(
     creds = answer["Credentials"]
     # A session of its own per account: boto3 sessions are not safe to share across
     # threads for creating clients, and each account's audit runs in its own thread.
+    core = botocore.session.get_session()
+    if loader is not None:
+        core.register_component("data_loader", loader)
     return boto3.Session(
+        botocore_session=core,
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
@@ -521,5 +543,6 @@ def _audit(run: _Run, account: MemberAccount, step: Callable[[str], None]) -> Au
             external_id=run.external_id,
             session_name=run.session_name,
             region=run.region,
+            loader=_data_loader(run.session),
         )
     return run_audit(run.settings, session=member, only=run.only, progress=step)

@@ -17,6 +17,12 @@ and the report says so in a note.
 ``sts:GetCallerIdentity`` needs no permission (AWS allows it even under an explicit
 deny); it is listed anyway because the auditor calls it and the policy is meant to name
 every call, which also keeps the call allow-list and the policy one and the same.
+
+Sending findings to Security Hub (``audit --send-to-security-hub``) is a write, to the
+caller's own Security Hub, made only when asked. It is therefore never part of the audit
+policy: ``policy_document(security_hub=True)`` (``iam-auditor permissions --security-hub``)
+appends a separate statement (``SECURITY_HUB_SID``) allowing ``BatchImportFindings`` on
+custom-integration products only, for the identity that sends.
 """
 
 from __future__ import annotations
@@ -29,6 +35,10 @@ from auditor.model import Source
 
 POLICY_SID = "IamAuditorReadOnly"
 OPTIONAL_SID = "IamAuditorOptionalOrganization"
+SECURITY_HUB_SID = "IamAuditorSendToSecurityHub"
+SECURITY_HUB_ACTIONS: tuple[str, ...] = ("securityhub:BatchImportFindings",)
+# An account's own custom-integration product is product/<account>/default.
+SECURITY_HUB_RESOURCE = "arn:*:securityhub:*:*:product/*/default"
 
 # Called on every audit, whatever sources are wanted: it names the account and partition.
 ALWAYS: tuple[str, ...] = ("sts:GetCallerIdentity",)
@@ -71,13 +81,16 @@ def optional_actions(sources: Iterable[Source] | None = None) -> tuple[str, ...]
     return tuple(sorted({a for s in chosen & OPTIONAL_SOURCES for a in REQUIRED_ACTIONS[s]}))
 
 
-def policy_document(sources: Iterable[Source] | None = None) -> dict[str, Any]:
+def policy_document(
+    sources: Iterable[Source] | None = None, *, security_hub: bool = False
+) -> dict[str, Any]:
     """An IAM policy allowing exactly what collecting ``sources`` calls (None: everything).
 
     The first statement (``POLICY_SID``) holds what the checks need; the optional
     actions, when any of ``sources`` is optional, follow in a statement of their own
     (``OPTIONAL_SID``) that can be deleted without making any check ERROR. The actions do
-    not support resource-level permissions, hence ``Resource: "*"``.
+    not support resource-level permissions, hence ``Resource: "*"``. With ``security_hub``
+    a last statement (``SECURITY_HUB_SID``) allows sending findings to Security Hub.
     """
     chosen = list(Source) if sources is None else list(sources)
     optional = optional_actions(chosen)
@@ -88,5 +101,14 @@ def policy_document(sources: Iterable[Source] | None = None) -> dict[str, Any]:
     if optional:
         statements.append(
             {"Sid": OPTIONAL_SID, "Effect": "Allow", "Action": list(optional), "Resource": "*"}
+        )
+    if security_hub:
+        statements.append(
+            {
+                "Sid": SECURITY_HUB_SID,
+                "Effect": "Allow",
+                "Action": list(SECURITY_HUB_ACTIONS),
+                "Resource": SECURITY_HUB_RESOURCE,
+            }
         )
     return {"Version": "2012-10-17", "Statement": statements}

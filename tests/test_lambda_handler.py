@@ -1068,3 +1068,67 @@ def test_child_without_an_account_is_an_error() -> None:
     child = execution(0, ACCOUNT, "m", "FAILED") | {"Input": "{}"}
     with pytest.raises(HandlerError, match=r"^aggregate: here: a FAILED child execution's Input"):
         child_result(child, "FAILED", "here")
+
+
+# --- the previous report as baseline --------------------------------------------------------
+
+
+def _open_ids(report: Mapping[str, Any]) -> set[str]:
+    return {f["finding_id"] for f in report["findings"] if f["status"] == "FAIL" and not f["muted"]}
+
+
+def test_second_run_reports_changes_since_the_previous_latest_report(
+    s3: Any, aws_session: boto3.Session
+) -> None:
+    first = invoke(at=FIRST)
+    first_report = report_json(s3, first["report_json_key"])
+    assert "changes" not in first_report  # nothing to compare the first run with
+    iam = aws_session.client("iam")
+    iam.create_user(UserName="bob")
+    iam.create_login_profile(UserName="bob", Password="Str0ng-Passw0rd!-for-tests")
+
+    second = invoke(at=SECOND)
+
+    report = report_json(s3, second["report_json_key"])
+    changes = report["changes"]
+    assert changes["baseline"]["generated_at"] == "2026-11-23T10:00:00Z"
+    assert changes["baseline"]["account_id"] == ACCOUNT
+    new_ids = {c["finding_id"] for c in changes["new"]}
+    assert new_ids == _open_ids(report) - _open_ids(first_report)
+    # bob's own findings, and account-level ones a console user brings (FED-001).
+    assert "bob" in {c["resource_name"] for c in changes["new"]}
+    assert {c["finding_id"] for c in changes["still_open"]} == (
+        _open_ids(report) & _open_ids(first_report)
+    )
+    assert changes["score"]["before"] == first_report["score"]
+    assert changes["score"]["after"] == report["score"]
+    assert report_json(s3, f"{LATEST_FOLDER}/report.json")["changes"] == changes
+    html = body(s3, f"{SECOND_FOLDER}/report.html").decode("utf-8")
+    assert 'id="since-last-run"' in html
+    assert html.count('data-change="new"') == len(new_ids)
+
+
+@pytest.mark.parametrize(
+    ("previous", "says"),
+    [
+        (b"<html>not json</html>", "invalid JSON"),
+        (json.dumps({"schema_version": 2}).encode(), "schema_version 2"),
+        (None, "different accounts"),
+    ],
+)
+def test_an_unusable_baseline_is_a_warning_and_the_run_goes_on(
+    s3: Any, caplog: pytest.LogCaptureFixture, previous: bytes | None, says: str
+) -> None:
+    if previous is None:
+        invoke(at=FIRST)
+        other = report_json(s3, f"{LATEST_FOLDER}/report.json")
+        previous = json.dumps({**other, "account_id": "210987654321"}).encode()
+    s3.put_object(Bucket=BUCKET, Key=f"{LATEST_FOLDER}/report.json", Body=previous)
+
+    with caplog.at_level(logging.WARNING, logger=lambda_handler.__name__):
+        result = invoke(at=SECOND)
+
+    assert result["audited"] is True
+    assert "changes" not in report_json(s3, result["report_json_key"])
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("no baseline" in w and says in w for w in warnings), warnings

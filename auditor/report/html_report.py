@@ -13,10 +13,24 @@ fix in the console, the AWS CLI command, references and framework mappings. Refe
 plain text, never links: the page points nowhere outside itself. A report built without
 check metadata still gets a line per check that has findings, from the findings.
 
-Scale: an account with 5,000 users yields tens of thousands of findings. The markup per
-finding is kept lean (the explanation and fix are shown once per check; a finding repeats
-its fix only when it differs), PASS findings are grouped per check inside collapsed
-``<details>``, and the filters toggle ``hidden`` on rows rather than rebuilding the page.
+Pictures: the overview draws its charts (failing findings by severity, findings by status,
+the age of active access keys from KEY-002's evidence) as inline SVG computed here, so
+they need no script, no chart library and nothing fetched, and read the same on paper.
+
+Scale: an account with 5,000 users yields about a hundred thousand findings, and a browser
+that parses one table row per finding takes half a minute to show the page. So each group
+of rows (failing, errors, muted, and the PASS findings of each check) is written as HTML
+up to ``PAGE_ROWS`` rows only (a PASS group, closed, to ``PASS_PAGE_ROWS``), and every
+finding is also in one data block: a ``<script type="application/octet-stream">`` (never
+executed) holding the findings as JSON, zlib-compressed and base64-encoded
+(``encode_data``). Compressed, the 16 MB of JSON of a 5,000-user account is under 2 MB,
+which the browser reads several times faster, and base64 is inert whatever the findings
+say. The page's script inflates it with the browser's own ``DecompressionStream``, renders
+further pages of a group on request, and the filters select from it, re-rendering only the
+groups a person can see (a closed PASS group waits until it is opened). Without JavaScript
+the page still shows every group's first rows and says where the rest is. The row markup
+is kept lean (the explanation and fix are shown once per check; a finding repeats its fix
+only when it differs).
 """
 
 from __future__ import annotations
@@ -26,6 +40,7 @@ import functools
 import hashlib
 import importlib.resources
 import json
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +61,12 @@ from auditor.report.common import (
 TEMPLATE = "report.html.j2"
 CSS_PARTIAL = "report.css.j2"
 JS_PARTIAL = "report.js.j2"
+
+# Rows of a group written as HTML (and shown per "Show more"); the rest come from the data.
+PAGE_ROWS = 100
+# A PASS group is closed until opened, when the script fills it to a page: the HTML writes
+# only a few rows of each, for a reader without JavaScript (they are most of the markup).
+PASS_PAGE_ROWS = 20
 
 
 def template_dir() -> Path:
@@ -232,7 +253,221 @@ def _severity_note(finding: Finding) -> str:
         return ""
     moved = "raised" if finding.severity.rank > finding.base_severity.rank else "lowered"
     note = f"{moved} from {finding.base_severity.value}"
-    return f"{note}: {finding.severity_reason}" if finding.severity_reason else note
+    reason = finding.severity_reason
+    if reason and reason.startswith(("raised from ", "lowered from ")):
+        return reason  # the analyzer's context rule already says it ("raised from high: ...")
+    return f"{note}: {reason}" if reason else note
+
+
+# --- charts -------------------------------------------------------------------------------
+
+# Bar lengths in px (the SVGs are drawn at this size and scale down on narrow screens).
+BAR_LENGTH = 190
+COLUMN_HEIGHT = 110
+# Active keys by age in days since created or last rotated: (label, lowest, highest).
+KEY_AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-30", 0, 30),
+    ("31-90", 31, 90),
+    ("91-180", 91, 180),
+    ("181-365", 181, 365),
+    (">365", 366, None),
+)
+# Colour of an age bucket past the rotation limit: older keys look more alarming.
+_AGE_COLOURS = ("medium", "medium", "medium", "high", "critical")
+ROTATION_CHECK = "KEY-002"
+DEFAULT_ROTATION_DAYS = 90
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One bar: its label, its count, its colour class and its length in px (0 for none)."""
+
+    label: str
+    count: int
+    colour: str
+    length: float
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A chart as the template draws it; ``description`` says every bar in words."""
+
+    id: str
+    title: str
+    description: str
+    bars: tuple[Bar, ...]
+    note: str = ""
+
+    @property
+    def empty(self) -> bool:
+        """True when there is nothing to draw (every bar is zero)."""
+        return not any(bar.count for bar in self.bars)
+
+
+def _bars(items: Iterable[tuple[str, int, str]], longest: int) -> tuple[Bar, ...]:
+    """Bars scaled to the largest count; a non-zero count always shows at least 2 px."""
+    items = list(items)
+    top = max((count for _, count, _ in items), default=0)
+    return tuple(
+        Bar(label, count, colour, max(2.0, round(longest * count / top, 1)) if count else 0.0)
+        for label, count, colour in items
+    )
+
+
+def _described(items: Iterable[tuple[str, int, str]]) -> str:
+    return ", ".join(f"{label}: {count}" for label, count, _ in items)
+
+
+def severity_chart(fail_by_severity: Mapping[Severity, int]) -> Chart:
+    """Unmuted FAIL findings per severity, critical first, in the report's severity colours."""
+    items = [(s.value, fail_by_severity.get(s, 0), s.value) for s in Severity]
+    return Chart(
+        id="chart-severity",
+        title="Failing findings by severity",
+        description="Unmuted failing findings by severity: " + _described(items),
+        bars=_bars(items, BAR_LENGTH),
+    )
+
+
+def status_chart(summary: Mapping[str, int]) -> Chart:
+    """Every finding by status (PASS, FAIL, ERROR unmuted; muted apart)."""
+    items = [(s.value, summary.get(s.value, 0), s.value) for s in Status]
+    items.append(("muted", summary.get("muted", 0), "muted"))
+    return Chart(
+        id="chart-status",
+        title="Findings by status",
+        description="Findings by status: " + _described(items),
+        bars=_bars(items, BAR_LENGTH),
+    )
+
+
+def _days(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def key_age_chart(findings: Iterable[Finding]) -> Chart:
+    """Active access keys by age, from the rotation check's findings (one per active key).
+
+    KEY-002 judges every active key and records its ``age_days`` (and ``limit_days``) in
+    the evidence, whether it passed, failed or was muted; an active key without a creation
+    date is its ERROR and is counted apart as of unknown age. Buckets entirely within the
+    rotation limit are drawn in the PASS colour, older ones in warmer severity colours.
+    """
+    counts = [0] * len(KEY_AGE_BUCKETS)
+    unknown = 0
+    limit = DEFAULT_ROTATION_DAYS
+    for finding in findings:
+        if finding.check_id != ROTATION_CHECK:
+            continue
+        age = _days(finding.evidence.get("age_days"))
+        if age is None:
+            unknown += finding.status is Status.ERROR
+            continue
+        limit = _days(finding.evidence.get("limit_days")) or limit
+        for index, (_, low, high) in enumerate(KEY_AGE_BUCKETS):
+            if age >= low and (high is None or age <= high):
+                counts[index] += 1
+                break
+    items = [
+        (
+            label,
+            counts[index],
+            "PASS" if high is not None and high <= limit else _AGE_COLOURS[index],
+        )
+        for index, (label, _, high) in enumerate(KEY_AGE_BUCKETS)
+    ]
+    note = f"{unknown} active key(s) of unknown age." if unknown else ""
+    return Chart(
+        id="chart-key-age",
+        title="Active access keys by age (days)",
+        description=(
+            f"Active access keys by days since created or rotated (limit {limit}): "
+            + _described(items)
+            + (f"; unknown: {unknown}" if unknown else "")
+        ),
+        bars=_bars(items, COLUMN_HEIGHT),
+        note=note,
+    )
+
+
+# --- finding data -------------------------------------------------------------------------
+
+DATA_ENCODING = "json+zlib+base64"
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A group of finding rows on the page: its key (``data-group``), status and rows."""
+
+    key: str
+    status: str
+    rows: list[Row]
+
+
+def encode_data(data: Mapping[str, Any]) -> str:
+    """``data`` as the page carries it: compact JSON, zlib-compressed, then base64.
+
+    Deterministic (the same report renders the same bytes) and only ``A-Za-z0-9+/=``, so
+    nothing a finding says can end the ``<script>`` element or be read as markup.
+    """
+    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return base64.b64encode(zlib.compress(raw, 6)).decode("ascii")
+
+
+def decode_data(text: str) -> Any:
+    """The inverse of ``encode_data``: what the page's script reads from the data block."""
+    return json.loads(zlib.decompress(base64.b64decode(text, validate=True)))
+
+
+def finding_data(groups: Iterable[Group], arn_prefix: str = "") -> dict[str, Any]:
+    """Every finding of every group, compact, for the page's script (see ``encode_data``).
+
+    ``rows`` holds one array per finding, in page order: group index, severity index,
+    index into ``checks`` (``[check id, title]``), resource name, ARN, detail, then (not
+    for PASS rows, which show no more) evidence text, own fix, severity note, and for
+    muted rows the status and the reason. Trailing empty fields are left out. An ARN that
+    starts with ``arn_prefix`` (the account's ``arn:PARTITION:iam::ACCOUNT:``, a sixth of
+    the data otherwise) is stored without it, any other as a one-element list.
+    """
+    severities = {s: i for i, s in enumerate(Severity)}
+    checks: dict[tuple[str, str], int] = {}
+    rows: list[list[Any]] = []
+    group_list = list(groups)
+    for index, group in enumerate(group_list):
+        for row in group.rows:
+            f = row.finding
+            kind = checks.setdefault((f.check_id, f.title), len(checks))
+            item: list[Any] = [
+                index,
+                severities[f.severity],
+                kind,
+                f.resource_name,
+                (
+                    f.resource_arn[len(arn_prefix) :]
+                    if arn_prefix and f.resource_arn.startswith(arn_prefix)
+                    else [f.resource_arn]
+                ),
+                f.detail,
+            ]
+            if group.status != Status.PASS.value:
+                item += [
+                    row.evidence,
+                    f.remediation if row.own_remediation else "",
+                    row.severity_note,
+                ]
+                if f.muted:
+                    item += [f.status.value, f.mute_reason or "no reason given"]
+            while item[-1] == "":
+                item.pop()
+            rows.append(item)
+    return {
+        "page": PAGE_ROWS,
+        "arn": arn_prefix,
+        "sev": [s.value for s in Severity],
+        "groups": [[g.key, g.status] for g in group_list],
+        "checks": [list(pair) for pair in checks],
+        "rows": rows,
+    }
 
 
 def _context(report: Report) -> dict[str, Any]:
@@ -266,6 +501,14 @@ def _context(report: Report) -> dict[str, Any]:
             line.passed += 1
             line.passing.append(row)
 
+    pass_groups = [c for c in lines if c.passing]
+    groups = [
+        Group("failing", Status.FAIL.value, failing),
+        Group("errors", Status.ERROR.value, errors),
+        Group("muted", "muted", muted),
+        *(Group(f"pass:{c.id}", Status.PASS.value, c.passing) for c in pass_groups),
+    ]
+    summary = report.summary()
     return {
         "tool": report.tool,
         "account_id": report.account_id,
@@ -288,7 +531,7 @@ def _context(report: Report) -> dict[str, Any]:
         "notes": report.notes,
         "score": score_text(report.score.value),
         "grade": report.score.grade,
-        "summary": report.summary(),
+        "summary": summary,
         "total": len(report.findings),
         "severities": [s.value for s in Severity],
         "fail_by_severity": [(s.value, fail_by_severity[s]) for s in Severity],
@@ -303,7 +546,22 @@ def _context(report: Report) -> dict[str, Any]:
         "failing": failing,
         "errors": errors,
         "muted": muted,
-        "pass_groups": [c for c in lines if c.passing],
+        "pass_groups": pass_groups,
+        "page": PAGE_ROWS,
+        "pass_page": PASS_PAGE_ROWS,
+        "data": encode_data(
+            finding_data(
+                (g for g in groups if g.rows),
+                arn_prefix=f"arn:{report.partition}:iam::{report.account_id}:",
+            )
+        ),
+        "data_encoding": DATA_ENCODING,
+        "charts": [
+            severity_chart(fail_by_severity),
+            status_chart(summary),
+        ],
+        "key_ages": key_age_chart(report.findings),
+        "changes": report.changes,  # a ReportDiff for the "Since last run" section, or None
     }
 
 

@@ -2,8 +2,11 @@
 
 Keys and nesting follow DESIGN.md's "Report JSON" contract exactly; fields added since
 (``gaps[].message``, ``gaps[].region``, ``gaps[].source``, ``findings[].base_severity``,
-``findings[].severity_reason``, top-level ``notes`` and ``checks``) are additive, so a
-consumer of the documented shape keeps working. ``checks`` describes every check that was
+``findings[].severity_reason``, top-level ``notes``, ``checks`` and ``changes``) are
+additive, so a consumer of the documented shape keeps working. ``changes`` is present only
+when the run was compared with a baseline report: the baseline's account and time, the
+score before and after, counts, and the new, resolved and still-open findings (exactly
+what ``iam-auditor diff --json`` prints). ``checks`` describes every check that was
 run, in catalog order, findings or not: its catalog severity, rationale, console and CLI
 remediation, references and framework mappings, said once per check rather than per
 finding. Key order is fixed by construction and findings come in report order (see
@@ -16,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from auditor.model import CheckMeta, Finding, Report
+from auditor.model import CheckMeta, Finding, FindingChange, Report, ReportDiff
 from auditor.report.common import optional_utc_timestamp, ordered_findings, plain, utc_timestamp
 
 SCHEMA_VERSION = 1
@@ -25,7 +28,7 @@ SCHEMA_VERSION = 1
 def report_to_dict(report: Report) -> dict[str, Any]:
     """The report as JSON-native data, in the order ``report.json`` lists it."""
     gap_checks = report.gap_checks()
-    return {
+    data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": report.tool.name, "version": report.tool.version},
         "account_id": report.account_id,
@@ -49,8 +52,57 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             for gap, checks in gap_checks.items()
         ],
         "notes": list(report.notes),
-        "checks": [check_to_dict(meta) for meta in report.checks],
-        "findings": [finding_to_dict(f) for f in ordered_findings(report.findings)],
+    }
+    if report.changes is not None:
+        data["changes"] = changes_to_dict(report.changes)
+    data["checks"] = [check_to_dict(meta) for meta in report.checks]
+    data["findings"] = [finding_to_dict(f) for f in ordered_findings(report.findings)]
+    return data
+
+
+def changes_to_dict(diff: ReportDiff) -> dict[str, Any]:
+    """The ``changes`` object: a diff against a baseline report, as JSON-native data.
+
+    Says nothing about the later run itself (that is the rest of the report), so the
+    ``changes`` of ``audit --baseline OLD`` and ``iam-auditor diff OLD NEW --json`` agree
+    whenever NEW found the same. The four lists come last.
+    """
+    return {
+        "baseline": {
+            "account_id": diff.account_id,
+            "generated_at": utc_timestamp(diff.baseline_generated_at),
+            "tool_version": diff.baseline_tool_version,
+        },
+        "score": {
+            "before": {"value": diff.score_before.value, "grade": diff.score_before.grade},
+            "after": {"value": diff.score_after.value, "grade": diff.score_after.grade},
+            "change": diff.score_change,
+        },
+        "counts": diff.counts(),
+        "by_severity": {
+            group: {severity.value: n for severity, n in counts.items()}
+            for group, counts in diff.by_severity().items()
+        },
+        "new": [change_to_dict(c) for c in diff.new],
+        "resolved": [change_to_dict(c) for c in diff.resolved],
+        "still_open": [change_to_dict(c) for c in diff.still_open],
+        "unverified": [change_to_dict(c) for c in diff.unverified],
+    }
+
+
+def change_to_dict(change: FindingChange) -> dict[str, Any]:
+    """One entry of a ``changes`` list (``new``, ``resolved``...); absent status is null."""
+    return {
+        "finding_id": change.finding_id,
+        "check_id": change.check_id,
+        "severity": change.severity.value,
+        "resource_arn": change.resource_arn,
+        "resource_name": change.resource_name,
+        "title": change.title,
+        "status_before": None if change.status_before is None else change.status_before.value,
+        "muted_before": change.muted_before,
+        "status_after": None if change.status_after is None else change.status_after.value,
+        "muted_after": change.muted_after,
     }
 
 
@@ -102,18 +154,36 @@ def render_json(report: Report) -> bytes:
     of the work. The file ends in a newline.
     """
     data = report_to_dict(report)
-    # Both lists are the last keys of report_to_dict, so popping them keeps the key order.
+    # Both lists are the last keys of report_to_dict, so popping them keeps the key order;
+    # ``changes`` (when present) is then the last key left, and is popped in turn.
     lists = {key: data.pop(key) for key in ("checks", "findings")}
+    changes = data.pop("changes", None)
     head = _dumps(data, indent=2)  # a non-empty dict: always ends in "\n}"
     parts = [head[:-2]]
+    if changes is not None:
+        parts.append(f',\n  "changes": {_changes_json(changes)}')
     for key, items in lists.items():
-        if items:
-            body = ",\n    ".join(_dumps(item) for item in items)
-            parts.append(f',\n  "{key}": [\n    {body}\n  ]')
-        else:
-            parts.append(f',\n  "{key}": []')
+        parts.append(f',\n  "{key}": {_list_json(items, 2)}')
     parts.append("\n}\n")
     return "".join(parts).encode("utf-8")
+
+
+def _list_json(items: list[Any], indent: int) -> str:
+    """A list one compact entry per line, at ``indent`` spaces (its entries two deeper)."""
+    if not items:
+        return "[]"
+    inner = " " * (indent + 2)
+    body = f",\n{inner}".join(_dumps(item) for item in items)
+    return f"[\n{inner}{body}\n{' ' * indent}]"
+
+
+def _changes_json(changes: dict[str, Any]) -> str:
+    """``changes`` with one key a line and its lists one finding a line, like ``findings``."""
+    lines = []
+    for key, value in changes.items():
+        shown = _list_json(value, 4) if isinstance(value, list) else _dumps(value)
+        lines.append(f'    "{key}": {shown}')
+    return "{\n" + ",\n".join(lines) + "\n  }"
 
 
 def _dumps(value: Any, indent: int | None = None) -> str:

@@ -19,7 +19,7 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -57,9 +57,15 @@ def is_read_only(operation: str) -> bool:
     return bool(READ_ONLY_PREFIX.match(name)) or name in READ_ONLY_EXACT
 
 
-def check_read_only(calls: Mapping[str, int]) -> None:
-    """Raise ``ReadOnlyViolation`` naming every operation in ``calls`` that is not a read."""
-    bad = sorted(op for op, count in calls.items() if count > 0 and not is_read_only(op))
+def check_read_only(calls: Mapping[str, int], allow: Collection[str] = ()) -> None:
+    """Raise ``ReadOnlyViolation`` naming every operation in ``calls`` that is not a read.
+
+    ``allow`` names writes one test makes on purpose (``audit --send-to-security-hub``
+    imports findings into the caller's own Security Hub); nothing else is excused.
+    """
+    bad = sorted(
+        op for op, count in calls.items() if count > 0 and not is_read_only(op) and op not in allow
+    )
     if bad:
         raise ReadOnlyViolation(
             "the CLI made AWS calls outside the read-only allow-list: "
@@ -77,13 +83,18 @@ class OperationLog:
 
     def __init__(self) -> None:
         self.runs: list[dict[str, int]] = []
+        self.allowed: set[str] = set()
 
     @contextmanager
-    def watch(self, server: MotoServer, aa_stub: AccessAnalyzerStub) -> Iterator[None]:
+    def watch(
+        self, server: MotoServer, aa_stub: AccessAnalyzerStub, allow: Collection[str] = ()
+    ) -> Iterator[None]:
         """Record the operations both endpoints receive inside the block, then judge them.
 
-        Raises ``ReadOnlyViolation`` on leaving the block if any was not a read.
+        Raises ``ReadOnlyViolation`` on leaving the block if any was not a read, apart from
+        the writes in ``allow`` (remembered in ``allowed`` for the teardown check).
         """
+        self.allowed.update(allow)
         before = Counter(server.calls())
         seen_by_stub = len(aa_stub.world.requests)
         try:
@@ -100,7 +111,7 @@ class OperationLog:
                 calls[f"access-analyzer:{name}"] += 1
             run = {op: n for op, n in sorted(calls.items()) if n > 0}
             self.runs.append(run)
-        check_read_only(run)
+        check_read_only(run, allow)
 
     def total(self) -> dict[str, int]:
         """Every run's operations added up."""
@@ -188,7 +199,7 @@ def cli_operations(request: pytest.FixtureRequest) -> Iterator[OperationLog]:
     log = OperationLog()
     yield log
     if request.node.stash.get(_CALL_PASSED, False):
-        check_read_only(log.total())
+        check_read_only(log.total(), log.allowed)
 
 
 @pytest.fixture
@@ -203,15 +214,18 @@ def run_cli(
     The subprocess sees only the server and the stub (``cli_env``), runs in ``tmp_path``
     and is captured as text; ``env`` adds or overrides variables (another user's keys).
     The operations the run caused are appended to ``cli_operations.runs`` and must all
-    be reads (``check_read_only``).
+    be reads (``check_read_only``), except the writes a test names in ``allow_writes``.
     """
     if not CLI.exists():
         pytest.fail(f"the iam-auditor console script is not installed next to {sys.executable}")
 
     def run(
-        *args: str | Path, env: dict[str, str] | None = None, timeout: float = 300
+        *args: str | Path,
+        env: dict[str, str] | None = None,
+        timeout: float = 300,
+        allow_writes: Collection[str] = (),
     ) -> subprocess.CompletedProcess[str]:
-        with cli_operations.watch(server, aa_stub):
+        with cli_operations.watch(server, aa_stub, allow_writes):
             return subprocess.run(  # noqa: S603 - our own console script, fixed arguments
                 [str(CLI), *map(str, args)],
                 env=cli_env(server.endpoint, aa_stub.endpoint, **(env or {})),

@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib.resources
+import json
 import re
 import shutil
 import subprocess
 import sys
+import zlib
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from report_samples import (
@@ -27,7 +30,7 @@ from report_samples import (
 from auditor.model import Report, Severity, Status
 from auditor.report import html_report
 from auditor.report.common import ordered_findings
-from auditor.report.html_report import render_html, template_dir
+from auditor.report.html_report import PAGE_ROWS, render_html, template_dir
 
 # Every element the template writes; a value that smuggled in markup would add another.
 ALLOWED_TAGS = {
@@ -36,7 +39,17 @@ ALLOWED_TAGS = {
     "main", "section", "p", "ul", "li", "div", "span", "table", "thead", "tbody", "tr", "th",
     "td", "small", "code", "pre", "a", "form", "label", "select", "option", "input", "output",
     "details", "summary", "footer", "script",
+    # the overview's inline SVG charts
+    "figure", "figcaption", "svg", "rect", "text", "line",
 }  # fmt: skip
+
+
+def _scripts(page: Page) -> list[Element]:
+    """The page's executable scripts: every <script> but the JSON data block."""
+    scripts = page.all("script")
+    data = [e for e in scripts if e.attrs.get("type") == "application/octet-stream"]
+    assert [e.attrs.get("id") for e in data] == ["findings-data"]
+    return [e for e in scripts if e not in data]
 
 
 def _html(report: Report) -> str:
@@ -188,7 +201,7 @@ def test_hostile_strings_are_escaped(hostile_report: Report) -> None:
     assert "{{7*7}}" in html  # shown as typed, never evaluated
     page = Page(html)
     assert {e.tag for e in page.elements} <= ALLOWED_TAGS
-    assert len(page.all("script")) == 1
+    assert len(_scripts(page)) == 1
     for payload in HOSTILE:
         assert any(payload in r.full_text() for r in page.rows()), payload
 
@@ -446,7 +459,7 @@ def test_hostile_check_metadata_is_escaped(make_report: MakeReport, payload: str
     page = Page(html)
     assert page.stack == []
     assert {e.tag for e in page.elements} <= ALLOWED_TAGS
-    assert len(page.all("script")) == 1
+    assert len(_scripts(page)) == 1
     line = _check_lines(page)["ROLE-003"]
     why = _why(line, page)
     text = why.full_text()
@@ -520,3 +533,211 @@ def test_navigation_links_reach_sections_with_their_counts(checks_report: Report
     for target in expected:
         section = page.by_id(target)
         assert section is not None and section.tag == "section", target
+
+
+# --- the data block, pages of rows, charts ------------------------------------------------
+
+
+DATA_BLOCK = re.compile(
+    r'<script type="application/octet-stream" id="findings-data" '
+    r'data-encoding="json\+zlib\+base64">([A-Za-z0-9+/=]*)</script>'
+)
+
+
+def _data(html: str) -> dict[str, Any]:
+    """The data block, decoded as the page's script does: base64, inflate, JSON."""
+    found = DATA_BLOCK.search(html)
+    assert found is not None
+    parsed: dict[str, Any] = json.loads(zlib.decompress(base64.b64decode(found.group(1))))
+    assert html_report.decode_data(found.group(1)) == parsed
+    return parsed
+
+
+def test_data_block_holds_every_finding_in_page_order(sample_report: Report) -> None:
+    html = _html(sample_report)
+    data = _data(html)
+    assert data["page"] == PAGE_ROWS
+    assert data["sev"] == [s.value for s in Severity]
+    assert data["arn"] == "arn:aws:iam::123456789012:"
+    sample_report_arns = {
+        (f.check_id, f.resource_name): f.resource_arn for f in sample_report.findings
+    }
+    groups = [key for key, _ in data["groups"]]
+    assert groups == ["failing", "errors", "muted", "pass:KEY-002", "pass:USER-001"]
+    page = Page(html)
+    # The rows the page wrote, in order, are the data's rows (every one: a small report).
+    rows = page.rows()
+    assert len(data["rows"]) == len(rows) == len(sample_report.findings)
+    for item, row in zip(data["rows"], rows, strict=True):
+        key, status = data["groups"][item[0]]
+        check_id, title = data["checks"][item[2]]
+        assert (status, data["sev"][item[1]], check_id) == (
+            row.attrs["data-st"],
+            row.attrs["data-sev"],
+            row.attrs["data-chk"],
+        )
+        group = next(a for a in reversed(row.ancestors) if "data-group" in a.attrs)
+        assert group.attrs["data-group"] == key
+        assert title in (group if status == "PASS" else row).full_text()  # PASS: in the summary
+        text = row.full_text()
+        arn = data["arn"] + item[4] if isinstance(item[4], str) else item[4][0]
+        assert arn == sample_report_arns[(check_id, item[3])]
+        for value in [item[3], arn, *item[5:]]:
+            assert value in text, (value, text)
+    carol = next(r for r in data["rows"] if r[3] == "carol")
+    assert carol[-2:] == ["FAIL", "Break-glass user; ticket SEC-123"]
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_data_block_is_inert(make_report: MakeReport, payload: str) -> None:
+    report = make_report([hostile_finding(payload), hostile_finding(payload, Status.PASS)])
+    html = _html(report)
+    assert DATA_BLOCK.search(html) is not None  # base64 only: nothing to escape, nothing to run
+    assert html.lower().count("</script") == 2  # the data block and the page's script
+    values = [v for row in _data(html)["rows"] for v in row if isinstance(v, str)]
+    assert any(payload in v for v in values)
+
+
+def test_large_groups_write_one_page_and_keep_the_rest_in_the_data(
+    make_report: MakeReport, make_finding: MakeFinding
+) -> None:
+    n = PAGE_ROWS + 7
+    findings = [make_finding("KEY-002", resource_name=f"user-{i:04d}") for i in range(n)]
+    findings += [
+        make_finding("KEY-002", Status.PASS, resource_name=f"ok-{i:04d}") for i in range(n)
+    ]
+    html = _html(make_report(findings))
+    page = Page(html)
+    assert len(page.rows()) == PAGE_ROWS + html_report.PASS_PAGE_ROWS
+    failing = page.by_id("failing")
+    assert failing is not None
+    more = [e for e in page.all("p", "more") if failing in e.ancestors]
+    assert [e.full_text().split(".")[0] for e in more] == [
+        f"Showing the first {PAGE_ROWS} of {n} failing findings"
+    ]
+    (group,) = page.all("details", "pass")
+    summary = next(e for e in page.all("summary") if group in e.ancestors)
+    (note,) = [e for e in page.all("p", "more") if group in e.ancestors]
+    assert note.full_text().startswith(
+        f"Showing the first {html_report.PASS_PAGE_ROWS} of {n} passed."
+    )
+    assert summary.full_text() == f"KEY-002 Title of KEY-002: {n} passed"
+    names = [row[3] for row in _data(html)["rows"]]
+    assert names == [f"user-{i:04d}" for i in range(n)] + [f"ok-{i:04d}" for i in range(n)]
+    # A small group writes no such note.
+    assert Page(_html(make_report(findings[:3]))).all("p", "more") == []
+
+
+def _chart_counts(page: Page, chart: str) -> dict[str, int]:
+    figure = page.by_id(chart)
+    assert figure is not None
+    return {
+        e.attrs["data-chart-count"] or "": int(e.full_text())
+        for e in page.elements
+        if figure in e.ancestors and "data-chart-count" in e.attrs
+    }
+
+
+def test_charts_show_the_counts(sample_report: Report) -> None:
+    page = Page(_html(sample_report))
+    failing = Counter(
+        f.severity.value for f in sample_report.findings if f.status is Status.FAIL and not f.muted
+    )
+    assert _chart_counts(page, "chart-severity") == {s.value: failing[s.value] for s in Severity}
+    assert _chart_counts(page, "chart-status") == sample_report.summary()
+    # KEY-002's evidence: alice 10 days, bob 120; dave's finding carries no age.
+    assert _chart_counts(page, "chart-key-age") == {
+        "0-30": 1, "31-90": 0, "91-180": 1, "181-365": 0, ">365": 0,
+    }  # fmt: skip
+    for chart in ("chart-severity", "chart-status", "chart-key-age"):
+        figure = page.by_id(chart)
+        (svg,) = [e for e in page.all("svg") if figure in e.ancestors]
+        assert svg.attrs["role"] == "img"
+        label = svg.attrs["aria-label"] or ""
+        (title,) = [e for e in page.all("title") if svg in e.ancestors]
+        assert title.full_text() == label
+        for name, count in _chart_counts(page, chart).items():
+            assert f"{name}: {count}" in label
+
+
+def test_chart_bars_scale_with_counts(make_report: MakeReport, make_finding: MakeFinding) -> None:
+    findings = [
+        make_finding("KEY-002", severity=Severity.HIGH, resource_name=f"h{i}") for i in range(4)
+    ]
+    findings.append(make_finding("KEY-002", severity=Severity.LOW, resource_name="l"))
+    page = Page(_html(make_report(findings)))
+    figure = page.by_id("chart-severity")
+    bars = {
+        e.attrs["class"]: float(e.attrs["width"] or 0)
+        for e in page.all("rect")
+        if figure in e.ancestors
+    }
+    assert bars == {
+        "bar b-critical": 0.0,
+        "bar b-high": html_report.BAR_LENGTH,
+        "bar b-medium": 0.0,
+        "bar b-low": html_report.BAR_LENGTH / 4,
+        "bar b-info": 0.0,
+    }
+
+
+def test_key_age_buckets_and_colours(make_report: MakeReport, make_finding: MakeFinding) -> None:
+    ages = [0, 30, 31, 90, 91, 180, 181, 365, 366, 2000]
+    findings = [
+        make_finding(
+            "KEY-002",
+            Status.FAIL if age > 60 else Status.PASS,
+            resource_name=f"u{age}",
+            evidence={"key": 1, "age_days": age, "limit_days": 60},
+        )
+        for age in ages
+    ]
+    findings.append(make_finding("KEY-002", Status.ERROR, resource_name="undated"))
+    findings.append(make_finding("KEY-001", evidence={"age_days": 5}))  # not KEY-002: ignored
+    chart = html_report.key_age_chart(findings)
+    assert [(b.label, b.count, b.colour) for b in chart.bars] == [
+        ("0-30", 2, "PASS"),
+        ("31-90", 2, "medium"),  # partly past the 60-day limit
+        ("91-180", 2, "medium"),
+        ("181-365", 2, "high"),
+        (">365", 2, "critical"),
+    ]
+    assert chart.note == "1 active key(s) of unknown age."
+    assert "limit 60" in chart.description
+    empty = Page(_html(make_report([make_finding("USER-001")])))
+    figure = empty.by_id("chart-key-age")
+    assert figure is not None and "No active access keys to chart" in figure.full_text()
+    assert not [e for e in empty.all("svg") if figure in e.ancestors]
+
+
+def test_analyzer_reason_is_not_repeated(
+    make_report: MakeReport, make_finding: MakeFinding
+) -> None:
+    finding = make_finding(
+        severity=Severity.HIGH,
+        base_severity=Severity.MEDIUM,
+        severity_reason="raised from medium: erin is admin-equivalent (PERM-002)",
+    )
+    (row,) = Page(_html(make_report([finding]))).rows()
+    assert "raised from medium: erin is admin-equivalent (PERM-002)" in row.full_text()
+    assert row.full_text().count("raised from") == 1
+
+
+def test_the_same_report_renders_the_same_bytes(sample_report: Report) -> None:
+    assert render_html(sample_report) == render_html(sample_report)
+
+
+def test_arns_outside_the_account_are_kept_whole(
+    make_report: MakeReport, make_finding: MakeFinding
+) -> None:
+    inside = "arn:aws:iam::123456789012:user/alice"
+    elsewhere = "arn:aws:iam::999988887777:role/vendor"
+    odd = "alice"  # not an ARN at all: must not gain a prefix
+    report = make_report(
+        [
+            make_finding(resource_arn=arn, resource_name=f"r{i}")
+            for i, arn in enumerate((inside, elsewhere, odd))
+        ]
+    )
+    rows = _data(_html(report))["rows"]
+    assert [row[4] for row in rows] == ["user/alice", [elsewhere], [odd]]

@@ -12,11 +12,14 @@ from auditor.report.json_report import render_json
 
 
 def test_formats_and_file_names() -> None:
-    assert [f.value for f in Format] == ["json", "csv", "html"]
+    assert [f.value for f in Format] == ["json", "csv", "html", "cis", "ocsf", "asff"]
+    # CIS writes two files per benchmark (tests/report/test_cis.py), so it has no one name.
     assert FILENAMES == {
         Format.JSON: "report.json",
         Format.CSV: "report.csv",
         Format.HTML: "report.html",
+        Format.OCSF: "report.ocsf.json",
+        Format.ASFF: "report.asff.json",
     }
 
 

@@ -1,0 +1,158 @@
+"""The SIEM format: ``report.ocsf.json``, a JSON array of OCSF Detection Findings.
+
+Each finding becomes one Open Cybersecurity Schema Framework event of class Detection
+Finding (``class_uid`` 2004, category Findings ``2``, activity Create, ``type_uid``
+200401), schema version ``OCSF_VERSION``. Where our fields go:
+
+- ``finding_info``: ``uid`` is the stable ``finding_id`` (a SIEM deduplicates on it across
+  runs), ``title``, ``desc`` (the detail), ``types`` (as ASFF's ``Types``),
+  ``created_time``;
+- ``severity_id`` / ``severity``: info 1 Informational, low 2, medium 3, high 4, critical 5;
+- ``status_id`` / ``status``: 1 New, or 3 Suppressed for a muted finding; the check's own
+  verdict is ``status_code`` (PASS / FAIL / ERROR) and ``status_detail`` (why muted, when
+  muted, else the detail);
+- ``resources``: one, ``uid`` the ARN, ``type`` the ASFF-style type, ``name``,
+  ``cloud_partition``, ``region``;
+- ``cloud``: provider ``AWS``, ``account`` (uid, type AWS Account), ``region``;
+- ``metadata``: ``product`` (name, vendor_name, version), ``version`` (the OCSF schema),
+  ``event_code`` (the check id), ``uid`` (the finding id), ``profiles`` ``["cloud"]``;
+- ``time`` / ``time_dt``: when the report was generated (``time`` in epoch milliseconds);
+- ``remediation.desc``: the fix;
+- ``unmapped``: what OCSF's Detection Finding has no attribute for: the check id and slug,
+  the framework mappings (``compliance``, as in report.json - OCSF's ``compliance`` object
+  belongs to the Compliance Finding class, not this one), the evidence, the base severity
+  and why it was raised.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC
+from typing import Any
+
+from auditor.model import Finding, Report, Severity
+from auditor.report.asff import finding_types
+from auditor.report.common import ordered_findings, plain, utc_timestamp
+
+OCSF_VERSION = "1.5.0"
+CLASS_UID = 2004
+CLASS_NAME = "Detection Finding"
+CATEGORY_UID = 2
+CATEGORY_NAME = "Findings"
+ACTIVITY_ID = 1
+ACTIVITY_NAME = "Create"
+TYPE_UID = CLASS_UID * 100 + ACTIVITY_ID
+TYPE_NAME = f"{CLASS_NAME}: {ACTIVITY_NAME}"
+PRODUCT_NAME = "iam-auditor"
+VENDOR_NAME = "iam-auditor"
+ACCOUNT_TYPE_ID = 10  # OCSF account type: AWS Account
+
+STATUS_NEW = (1, "New")
+STATUS_SUPPRESSED = (3, "Suppressed")
+
+SEVERITY_IDS: Mapping[Severity, tuple[int, str]] = {
+    Severity.INFO: (1, "Informational"),
+    Severity.LOW: (2, "Low"),
+    Severity.MEDIUM: (3, "Medium"),
+    Severity.HIGH: (4, "High"),
+    Severity.CRITICAL: (5, "Critical"),
+}
+
+
+def epoch_millis(report: Report) -> int:
+    """The report's time as OCSF's ``timestamp_t``: milliseconds since the epoch, UTC."""
+    moment = report.generated_at
+    if moment.tzinfo is None:
+        # A naive time is UTC already (as ``common.utc_timestamp`` takes it).
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def finding_to_ocsf(report: Report, finding: Finding, *, region: str) -> dict[str, Any]:
+    """One finding as an OCSF Detection Finding (a JSON-native dict)."""
+    severity_id, severity = SEVERITY_IDS[finding.severity]
+    status_id, status = STATUS_SUPPRESSED if finding.muted else STATUS_NEW
+    when = epoch_millis(report)
+    when_text = utc_timestamp(report.generated_at)
+    unmapped: dict[str, Any] = {
+        "check_id": finding.check_id,
+        "slug": finding.slug,
+        "compliance": finding.compliance.as_dict(),
+        "evidence": plain(finding.evidence),
+        "base_severity": finding.base_severity.value,
+    }
+    if finding.severity_reason:
+        unmapped["severity_reason"] = finding.severity_reason
+    return {
+        "activity_id": ACTIVITY_ID,
+        "activity_name": ACTIVITY_NAME,
+        "category_uid": CATEGORY_UID,
+        "category_name": CATEGORY_NAME,
+        "class_uid": CLASS_UID,
+        "class_name": CLASS_NAME,
+        "type_uid": TYPE_UID,
+        "type_name": TYPE_NAME,
+        "time": when,
+        "time_dt": when_text,
+        "severity_id": severity_id,
+        "severity": severity,
+        "status_id": status_id,
+        "status": status,
+        "status_code": finding.status.value,
+        "status_detail": (finding.mute_reason if finding.muted else None) or finding.detail,
+        "message": finding.detail,
+        "finding_info": {
+            "uid": finding.finding_id,
+            "title": finding.title,
+            "desc": finding.detail,
+            "types": finding_types(finding),
+            "created_time": when,
+        },
+        "resources": [
+            {
+                "uid": finding.resource_arn,
+                "type": finding.resource_type.value,
+                "name": finding.resource_name,
+                "cloud_partition": report.partition,
+                "region": region,
+            }
+        ],
+        "cloud": {
+            "provider": "AWS",
+            "region": region,
+            "account": {
+                "uid": report.account_id,
+                "name": report.account_id,
+                "type": "AWS Account",
+                "type_id": ACCOUNT_TYPE_ID,
+            },
+        },
+        "metadata": {
+            "version": OCSF_VERSION,
+            "uid": finding.finding_id,
+            "event_code": finding.check_id,
+            "profiles": ["cloud"],
+            "product": {
+                "name": PRODUCT_NAME,
+                "vendor_name": VENDOR_NAME,
+                "version": report.tool.version,
+            },
+        },
+        "remediation": {"desc": finding.remediation},
+        "unmapped": unmapped,
+    }
+
+
+def report_to_ocsf(report: Report, *, region: str) -> list[dict[str, Any]]:
+    """Every finding of ``report``, in report order, as OCSF."""
+    return [finding_to_ocsf(report, f, region=region) for f in ordered_findings(report.findings)]
+
+
+def render_ocsf(report: Report, *, region: str) -> bytes:
+    """``report.ocsf.json``: a JSON array, one event per line, UTF-8, ending in a newline."""
+    items = report_to_ocsf(report, region=region)
+    if not items:
+        return b"[]\n"
+    body = ",\n".join(json.dumps(item, ensure_ascii=False, allow_nan=False) for item in items)
+    return f"[\n{body}\n]\n".encode()

@@ -1,0 +1,116 @@
+"""Sending findings to AWS Security Hub (``iam-auditor audit --send-to-security-hub``).
+
+The one deliberate write iam-auditor can make besides asking for the credential report,
+and only when asked: ``securityhub:BatchImportFindings`` into the caller's own Security Hub,
+through the account's custom-integration product (see ``auditor.report.asff``). It is not
+part of the audit's least-privilege policy; ``iam-auditor permissions --security-hub``
+adds the statement it needs.
+
+Findings go in batches of ``BATCH_SIZE`` (100, the API's limit), one call per batch, with
+the auditor's usual client configuration (adaptive retries, so Security Hub's rate limit
+slows the upload down rather than failing it). A finding Security Hub refuses is listed in
+``FailedFindings`` of its batch; a call that fails as a whole (Security Hub not enabled in
+the region, access denied) fails every finding of that batch, and the remaining batches
+are still tried. ``SendResult`` holds both, so the CLI can name each failure.
+
+A failed import does not make the audit incomplete: the audit itself looked at everything
+and its reports are written. The CLI says what failed on stderr and exits with
+``EXIT_SEND_FAILED`` (4), so a scheduled job notices that findings did not arrive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from auditor.collect.common import error_code, error_message
+from auditor.collect.session import CLIENT_CONFIG
+
+if TYPE_CHECKING:
+    import boto3
+
+BATCH_SIZE = 100
+EXIT_SEND_FAILED = 4
+ACTION = "securityhub:BatchImportFindings"
+
+
+@dataclass(frozen=True)
+class FailedImport:
+    """One finding Security Hub did not import, and why."""
+
+    id: str
+    code: str
+    message: str
+
+
+@dataclass
+class SendResult:
+    """What an import achieved: how many findings arrived, which did not, in how many calls."""
+
+    imported: int = 0
+    failed: list[FailedImport] = field(default_factory=list)
+    calls: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when every finding was imported."""
+        return not self.failed
+
+
+def batches(items: Sequence[Mapping[str, Any]], size: int = BATCH_SIZE) -> Iterator[list[Any]]:
+    """``items`` in consecutive lists of at most ``size``, in order."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def send_findings(client: Any, findings: Sequence[Mapping[str, Any]]) -> SendResult:
+    """Import ``findings`` (ASFF dicts) with ``client`` (a boto3 securityhub client).
+
+    Never raises for an AWS error: a failed call counts every finding of its batch as
+    failed with the call's error code, and the next batch is still tried.
+    """
+    result = SendResult()
+    for batch in batches(findings):
+        result.calls += 1
+        try:
+            answer = client.batch_import_findings(Findings=batch)
+        except (ClientError, BotoCoreError) as exc:
+            code, message = error_code(exc), error_message(exc)
+            result.failed.extend(FailedImport(str(f.get("Id", "")), code, message) for f in batch)
+            continue
+        failed = answer.get("FailedFindings") or []
+        result.failed.extend(
+            FailedImport(
+                str(item.get("Id", "")),
+                str(item.get("ErrorCode", "")),
+                str(item.get("ErrorMessage", "")),
+            )
+            for item in failed
+        )
+        result.imported += int(answer.get("SuccessCount", len(batch) - len(failed)))
+    return result
+
+
+def send_to_security_hub(
+    session: boto3.Session, findings: Sequence[Mapping[str, Any]], *, region: str
+) -> SendResult:
+    """Import ``findings`` into Security Hub in ``region`` with ``session``'s credentials."""
+    client = session.client("securityhub", region_name=region, config=CLIENT_CONFIG)
+    return send_findings(client, findings)
+
+
+def describe(result: SendResult, *, region: str, limit: int = 10) -> list[str]:
+    """Lines for stderr: the outcome, then up to ``limit`` failures, then how many more."""
+    total = result.imported + len(result.failed)
+    lines = [
+        f"Security Hub ({region}): imported {result.imported} of {total} finding(s) "
+        f"in {result.calls} call(s)"
+    ]
+    for failure in result.failed[:limit]:
+        lines.append(f"  not imported: {failure.id}: {failure.code}: {failure.message}")
+    if len(result.failed) > limit:
+        lines.append(f"  ... and {len(result.failed) - limit} more not imported")
+    return lines
