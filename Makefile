@@ -31,7 +31,7 @@ test: lint typecheck pytest
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.scale
 
-# 200 member accounts of 20 users, 1/8/32 workers, at 0 and 50 ms added latency (20-30 min).
+# 200 member accounts of 20 users, 1/8/32 workers, at 0 and 50 ms added latency (about 15 min).
 bench-org: $(STAMP)
 	$(BIN)/python -m benchmarks.org
 

@@ -82,6 +82,7 @@ def _either(items: list[str]) -> str:
     remediation_cli=FULL_POLICY_CLI,
     references=(POLICY_DOC, SECURITY_HUB_IAM_DOC),
     cis_7=("2.8", "2.9"),
+    cis_5=("1.7", "1.8"),
     fsbp=("IAM.7",),
 )
 def password_policy_missing(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:

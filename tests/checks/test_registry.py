@@ -22,7 +22,7 @@ CATALOG: dict[str, tuple[str, Severity, tuple[str, ...], tuple[str, ...], tuple[
     "ROOT-003": ("root-hardware-mfa", HIGH, ("2.6",), ("1.5",), ("IAM.6",)),
     "ROOT-004": ("root-recent-use", HIGH, ("2.7",), ("1.6",), ()),
     "ROOT-005": ("root-signing-cert", HIGH, (), (), ()),
-    "PWD-001": ("password-policy-missing", MED, ("2.8", "2.9"), (), ("IAM.7",)),
+    "PWD-001": ("password-policy-missing", MED, ("2.8", "2.9"), ("1.7", "1.8"), ("IAM.7",)),
     "PWD-002": ("password-min-length", MED, ("2.8",), ("1.7",), ("IAM.15",)),
     "PWD-003": ("password-reuse", MED, ("2.9",), ("1.8",), ("IAM.16",)),
     "PWD-004": ("password-complexity", LOW, (), (), ("IAM.11", "IAM.12", "IAM.13", "IAM.14")),
