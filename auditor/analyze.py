@@ -16,7 +16,7 @@ import dataclasses
 import difflib
 import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import UTC, date
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fnmatch import fnmatchcase
 from fractions import Fraction
@@ -52,6 +52,10 @@ SEVERITY_WEIGHT: Mapping[Severity, int] = {
     Severity.LOW: 1,
     Severity.INFO: 0,
 }
+
+# AWS serves a cached credential report for up to four hours; older data is stale (the
+# collector regenerates such a report once; this is its twin, kept free of boto3).
+CREDENTIAL_REPORT_MAX_AGE = timedelta(hours=4)
 
 # (lowest score for the grade, grade), best first.
 GRADE_FLOORS: tuple[tuple[float, str], ...] = ((90, "A"), (80, "B"), (70, "C"), (60, "D"))
@@ -215,6 +219,7 @@ def analyze(
         today = _utc_date(snapshot)
     findings, mute_notes = apply_mutes(findings, settings.mutes, today)
     credential_report = snapshot.credential_report
+    report_notes = credential_report_notes(snapshot)
     return Report(
         tool=tool,
         account_id=snapshot.account_id,
@@ -226,9 +231,68 @@ def analyze(
         score=score(findings),
         findings=tuple(findings),
         gaps=_reported_gaps(snapshot),
-        notes=(*trust_notes, *context_notes, *mute_notes),
+        notes=(*trust_notes, *context_notes, *mute_notes, *report_notes),
         checks=tuple(chk.meta for chk in checks),
     )
+
+
+def describe_age(age: timedelta) -> str:
+    """``2 h 10 min``, ``3 days 4 h``, ``412 days``: an age for people, to the minute."""
+    minutes = int(abs(age).total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days >= 30:
+        return f"{days} days"
+    if days:
+        return f"{days} day{'s' if days > 1 else ''}" + (f" {hours} h" if hours else "")
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min" if minutes else "under a minute"
+
+
+def credential_report_age(generated: datetime | None, audited: datetime) -> str | None:
+    """``credential report generated 2026-11-23T09:58Z, 2 h 10 min before this audit``.
+
+    Says how old the credential data is (``generated``: AWS's ``GeneratedTime``;
+    ``audited``: when the audit collected); None when there was no report.
+    """
+    if generated is None:
+        return None
+    generated, audited = _aware(generated), _aware(audited)
+    when = generated.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+    side = "before" if generated <= audited else "after the start of"
+    return (
+        f"credential report generated {when}, {describe_age(audited - generated)} {side} this audit"
+    )
+
+
+def credential_report_notes(snapshot: Snapshot) -> list[str]:
+    """Notes on the credential report's data: stale (over 4 h old), or columns ignored."""
+    report = snapshot.credential_report
+    if report is None:
+        return []
+    notes: list[str] = []
+    age = credential_report_age(report.generated_at, snapshot.collected_at)
+    if (
+        age is not None
+        and report.generated_at is not None
+        and _aware(snapshot.collected_at) - _aware(report.generated_at) > CREDENTIAL_REPORT_MAX_AGE
+    ):
+        notes.append(
+            f"The {age}: older than the 4 hours AWS serves a cached report, and no newer "
+            "one could be had; credential findings describe the account as it was then."
+        )
+    if report.ignored_columns:
+        notes.append(
+            "Credential report columns iam-auditor does not read were ignored: "
+            + ", ".join(repr(c) for c in report.ignored_columns)
+            + "."
+        )
+    return notes
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _utc_date(snapshot: Snapshot) -> date:
@@ -250,15 +314,11 @@ def _run_check(
                 "error": gap.error,
                 "message": gap.message,
             }
-            return [
-                _error(
-                    chk,
-                    snapshot,
-                    settings,
-                    f"Could not evaluate: {gap.operation} failed with {gap.error}",
-                    evidence,
-                )
-            ]
+            detail = f"Could not evaluate: {gap.operation} failed with {gap.error}"
+            if gap.error == "Timeout":
+                # "Timeout" alone does not say what ran out; the collector's message does.
+                detail += f": {gap.message}"
+            return [_error(chk, snapshot, settings, detail, evidence)]
     for source in (s for s in Source if s in meta.needs):
         if not snapshot.has(source):
             return [

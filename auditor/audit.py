@@ -52,6 +52,11 @@ def run_audit(
             raise ValueError("run_audit needs a boto3 session or a snapshot")
         from auditor.collect import collect  # noqa: PLC0415 (boto3 only when collecting)
 
-        snapshot = collect(session, needed_sources(checks), progress=progress)
+        snapshot = collect(
+            session,
+            needed_sources(checks),
+            progress=progress,
+            deadline=settings.collection_deadline,
+        )
     report = analyze(snapshot, settings, checks, tool=TOOL)
     return AuditResult(report=report, snapshot=snapshot)

@@ -25,13 +25,14 @@ import sys
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from auditor import __version__, console
 from auditor.analyze import exit_code, selected_checks
 from auditor.audit import AuditResult, run_audit
 from auditor.checks import all_checks
 from auditor.config import ConfigError, Settings, load_config
+from auditor.logsafe import limit_wire_loggers, protect_handlers
 from auditor.model import Severity
 from auditor.report import DEFAULT_REGION, Format, RenderOptions, parse_formats, render
 from auditor.report.cis import parse_compliance
@@ -50,6 +51,10 @@ FAIL_ON_CHOICES = [s.value for s in Severity] + ["never"]
 ORG_ROLE_NAME = "OrganizationAccountAccessRole"
 ORG_MAX_WORKERS = 8
 ORG_MAX_WORKERS_LIMIT = 64
+# The collection deadline's default (auditor.collect.DEFAULT_DEADLINE: AWS Lambda's longest
+# run) and a ceiling that still catches a typo of a few extra digits (one day).
+DEADLINE_DEFAULT = 900
+DEADLINE_LIMIT = 86400
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 # IAM role names (with an optional path) and STS session names, as AWS validates them.
 _ROLE_NAME = re.compile(r"^(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
@@ -60,9 +65,23 @@ class UsageError(Exception):
     """A problem with how the tool was invoked or configured; one line, exit 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad invocation is one line on stderr (exit 2), like every usage error.
+
+    argparse's default prints the whole usage block first; in a cron log or CI output the
+    problem then hides below it. ``--help`` still shows the usage.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``iam-auditor: error: PROBLEM (see PROG --help)`` and exit 2."""
+        self.exit(EXIT_USAGE, f"iam-auditor: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
-    parser = argparse.ArgumentParser(prog="iam-auditor", description=__doc__.split("\n")[0])
+    parser: argparse.ArgumentParser = _Parser(
+        prog="iam-auditor", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--version", action="version", version=f"iam-auditor {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -89,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_output_args(audit, default_dir="iam-auditor-reports")
     _add_fail_on(audit)
+    _add_deadline(audit)
     _add_org_parser(sub)
 
     demo = sub.add_parser("demo", help="audit a built-in demo account (no AWS account needed)")
@@ -121,6 +141,31 @@ def _add_fail_on(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_deadline(parser: argparse.ArgumentParser, *, per_account: bool = False) -> None:
+    each = " per account" if per_account else ""
+    parser.add_argument(
+        "--deadline",
+        default=str(DEADLINE_DEFAULT),
+        metavar="SECONDS",
+        help=f"stop collecting{each} after this long and report what could not be read "
+        f"as ERROR (exit 3) (default: {DEADLINE_DEFAULT})",
+    )
+
+
+def _with_deadline(settings: Settings, text: str) -> Settings:
+    """``settings`` with ``--deadline``; a bad value is one line and exit 2."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= DEADLINE_LIMIT:  # also rejects nan
+        raise UsageError(
+            f"--deadline must be a number of seconds above 0 and at most {DEADLINE_LIMIT}, "
+            f"not {text!r}"
+        )
+    return dataclasses.replace(settings, collection_deadline=value)
+
+
 def _add_org_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     org = sub.add_parser("org", help="audit every ACTIVE account of an AWS Organization")
     creds = org.add_argument_group("credentials")
@@ -142,6 +187,7 @@ def _add_org_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     _add_output_args(org, default_dir="iam-auditor-org-reports")
     _add_fail_on(org)
+    _add_deadline(org, per_account=True)
 
 
 def _add_output_args(parser: argparse.ArgumentParser, *, default_dir: str) -> None:
@@ -166,10 +212,12 @@ def _add_output_args(parser: argparse.ArgumentParser, *, default_dir: str) -> No
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
-        format="iam-auditor: %(levelname)s %(name)s: %(message)s",
-    )
+    level = logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING
+    logging.basicConfig(level=level, format="iam-auditor: %(levelname)s %(name)s: %(message)s")
+    # -v is the auditor's own debug output: botocore's DEBUG dumps request headers and
+    # response bodies, session tokens and assumed-role secrets included.
+    limit_wire_loggers(level)
+    protect_handlers()
     commands = {"audit": cmd_audit, "org": cmd_org, "demo": cmd_demo, "diff": cmd_diff}
     try:
         if args.command == "checks":
@@ -190,6 +238,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from auditor.collect.session import CredentialsError, make_session  # noqa: PLC0415
 
     settings, formats, only = _common_options(args)
+    settings = _with_deadline(settings, args.deadline)
     if args.send_to_security_hub and args.from_snapshot is not None:
         raise UsageError("--send-to-security-hub needs a live audit, not --from-snapshot")
     # Read before any AWS call, so a bad baseline is one line and exit 2 with nothing done.
@@ -237,6 +286,7 @@ def cmd_org(args: argparse.Namespace) -> int:
     from auditor.report.org_summary import render_org  # noqa: PLC0415
 
     settings, formats, only = _common_options(args)
+    settings = _with_deadline(settings, args.deadline)
     max_workers = _parse_max_workers(args.max_workers)
     accounts = _parse_accounts(args.accounts)
     if not _ROLE_NAME.match(args.role_name):

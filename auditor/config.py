@@ -1,8 +1,9 @@
 """Configuration: TOML file -> validated ``Settings``.
 
 All keys are optional; defaults are the catalog's thresholds. An unknown key, an unknown
-check id or a wrong type raises ``ConfigError`` naming the file, the line and the key,
-so a typo never silently weakens an audit.
+check id, a wrong type or a mute whose ``expires`` date has passed raises ``ConfigError``
+naming the file, the line and the key, so a typo or a forgotten mute never silently weakens
+(or silently stops weakening) an audit.
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ class Settings:
     checks: dict[str, CheckOverride] = field(default_factory=dict)
     mutes: tuple[Mute, ...] = ()
     source: str | None = None
+    # Seconds one account's collection may take (``--deadline``); then the sources not yet
+    # read become DeadlineExceeded gaps. Mirrors ``auditor.collect.DEFAULT_DEADLINE``.
+    collection_deadline: float = 900.0
 
 
 class ConfigError(ValueError):
@@ -88,14 +92,17 @@ _THRESHOLD_MAX = {
 }
 
 
-def load_config(path: Path, known_checks: Collection[str]) -> Settings:
+def load_config(
+    path: Path, known_checks: Collection[str], *, today: date | None = None
+) -> Settings:
     """Read and validate the TOML config at ``path``.
 
     ``known_checks`` are the check ids that exist (the caller passes the ids of
     ``auditor.checks.all_checks()``, which keeps this module importable without the
     checks). Any problem - a missing file, a TOML syntax error, an unknown key or check id,
-    a wrong type or value - raises ``ConfigError`` with one line naming the file, the line
-    where it could be found and the key.
+    a wrong type or value, a mute that expired before ``today`` (default: the local date) -
+    raises ``ConfigError`` with one line naming the file, the line where it could be found
+    and the key.
     """
     name = str(path)
     try:
@@ -106,10 +113,16 @@ def load_config(path: Path, known_checks: Collection[str]) -> Settings:
         raise ConfigError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise ConfigError(f"{name}: cannot read config file: {exc.strerror or exc}") from None
-    return parse_config(text, known_checks, name=name)
+    return parse_config(text, known_checks, name=name, today=today)
 
 
-def parse_config(text: str, known_checks: Collection[str], *, name: str = "<config>") -> Settings:
+def parse_config(
+    text: str,
+    known_checks: Collection[str],
+    *,
+    name: str = "<config>",
+    today: date | None = None,
+) -> Settings:
     """Validate config ``text`` (TOML); ``name`` is what error messages call the file.
 
     The same checks as ``load_config``, for callers whose config is not a local file
@@ -121,7 +134,7 @@ def parse_config(text: str, known_checks: Collection[str], *, name: str = "<conf
         line, message = _syntax_error_position(exc, text)
         where = f"{name}:{line}" if line else name
         raise ConfigError(f"{where}: TOML syntax error: {message}") from None
-    return _Validator(text, name, known_checks).settings(data)
+    return _Validator(text, name, known_checks, today or date.today()).settings(data)
 
 
 def _syntax_error_position(exc: tomllib.TOMLDecodeError, text: str) -> tuple[int | None, str]:
@@ -141,10 +154,11 @@ def _syntax_error_position(exc: tomllib.TOMLDecodeError, text: str) -> tuple[int
 class _Validator:
     """Turns the parsed TOML into ``Settings``, failing on the first problem it finds."""
 
-    def __init__(self, text: str, name: str, known_checks: Collection[str]) -> None:
+    def __init__(self, text: str, name: str, known_checks: Collection[str], today: date) -> None:
         self.name = name
         self.lines = _key_lines(text)
         self.known = frozenset(known_checks)
+        self.today = today
 
     def fail(self, path: KeyPath, problem: str) -> NoReturn:
         """Raise the one-line ``ConfigError`` for the key at ``path``."""
@@ -291,6 +305,14 @@ class _Validator:
             self.fail(
                 (*path, "expires"),
                 f"expected a TOML date such as 2027-03-31{hint}, got {_describe(expires)}",
+            )
+        if expires is not None and expires < self.today:
+            # An expired mute no longer hides anything, but a run that quietly stopped
+            # honouring it would surprise whoever accepted the risk: make them decide.
+            self.fail(
+                (*path, "expires"),
+                f"mute of {check_id} expired on {expires.isoformat()} "
+                f"(today is {self.today.isoformat()}): renew it with a later date or remove it",
             )
         return Mute(check=check_id, resource=resource, reason=reason.strip(), expires=expires)
 

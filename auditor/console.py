@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from auditor.analyze import credential_report_age
 from auditor.model import AccountOutcome, CheckMeta, OrgReport, Report, Status
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def summary(report: Report, paths: Sequence[Path | str]) -> str:
         lines.append("AUDIT INCOMPLETE: some checks could not look (see ERROR findings):")
         for gap in report.gaps:
             where = f" in {gap.region}" if gap.region else ""
-            lines.append(f"  - {gap.operation}{where}: {gap.error}")
+            lines.append(inert(f"  - {gap.operation}{where}: {gap.error}"))
     failing = Counter(
         (f.severity, f.check_id, f.title)
         for f in report.findings
@@ -60,7 +61,11 @@ def summary(report: Report, paths: Sequence[Path | str]) -> str:
             failing.items(), key=lambda item: (-item[0][0].rank, item[0][1])
         ):
             lines.append(f"  {sev.value.upper():8} {check_id:9} {title} ({n})")
-    lines.extend(report.notes)
+    age = credential_report_age(report.credential_report_generated_at, report.generated_at)
+    if age is not None:
+        lines.append(age[0].upper() + age[1:] + ".")
+    # Notes quote names from the account and the configuration (mute globs, principals).
+    lines.extend(inert(note) for note in report.notes)
     lines.append("Reports:")
     lines.extend(f"  {p}" for p in paths)
     return "\n".join(lines)
@@ -312,7 +317,7 @@ def org_summary(org: OrgReport, paths: Sequence[Path | str]) -> str:
         lines.append("AUDIT INCOMPLETE (some checks could not look):")
         for a in incomplete:
             gaps = "; ".join(
-                f"{g.operation}{f' in {g.region}' if g.region else ''}: {inert(g.error)}"
+                inert(f"{g.operation}{f' in {g.region}' if g.region else ''}: {g.error}")
                 for g in a.gaps
             )
             errors = f"{a.summary.get('ERROR', 0)} ERROR findings (see its report)"

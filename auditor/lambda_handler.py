@@ -23,6 +23,7 @@ never logged.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 import logging
@@ -38,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from auditor.analyze import EXIT_FAIL, EXIT_INCOMPLETE, EXIT_OK, exit_code
 from auditor.audit import TOOL, run_audit
 from auditor.config import Settings, parse_config
+from auditor.logsafe import limit_wire_loggers, protect_handlers
 from auditor.model import AccountOutcome, Report, Severity, Status
 from auditor.report import Format, render
 from auditor.sink import S3Sink, SinkError, describe_s3_error
@@ -285,6 +287,9 @@ def install_json_logging(level: int | str | None = None) -> None:
             root.setLevel(wanted.upper() if isinstance(wanted, str) else wanted)
         except ValueError:
             root.setLevel(logging.INFO)
+        # Even at DEBUG, no botocore wire dump (tokens, AssumeRole secrets) reaches a line.
+        limit_wire_loggers(root.level)
+        protect_handlers(root)
 
 
 # --- the handler ---------------------------------------------------------------------------
@@ -345,7 +350,7 @@ def _handle(event: Any, context: Any) -> dict[str, Any]:
         if request.result_writer is not None:
             return runner.aggregate_map_results(*request.result_writer)
         return runner.aggregate(request.results)
-    audit_settings = runner.audit_settings()
+    audit_settings = collection_deadline(runner.audit_settings(), remaining)
     if request.kind is EventKind.MEMBER:
         assert request.account_id is not None  # noqa: S101 - parse_event guarantees it
         return runner.audit_member(
@@ -358,6 +363,26 @@ def _handle(event: Any, context: Any) -> dict[str, Any]:
     if settings.mode is Mode.ORG:
         return runner.audit_org(audit_settings)
     return runner.audit_own_account(audit_settings)
+
+
+# What an invocation keeps for analysing, rendering and writing once collection stops.
+FINISH_RESERVE_S = 90.0
+MIN_COLLECTION_S = 30.0
+
+
+def collection_deadline(settings: Settings, remaining_ms: Any) -> Settings:
+    """``settings`` with a collection deadline that leaves the invocation time to finish.
+
+    Lambda stops a function at its timeout without a word; an audit whose collection runs
+    into it writes nothing. So collection ends ``FINISH_RESERVE_S`` before the invocation
+    would (never below ``MIN_COLLECTION_S``), and what was not read by then is reported as
+    ERROR in a report that still gets written.
+    """
+    if not callable(remaining_ms):
+        return settings
+    left = float(remaining_ms()) / 1000.0 - FINISH_RESERVE_S
+    deadline = min(settings.collection_deadline, max(left, MIN_COLLECTION_S))
+    return dataclasses.replace(settings, collection_deadline=deadline)
 
 
 def _default_session() -> boto3.Session:

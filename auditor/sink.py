@@ -4,15 +4,17 @@
 a temporary file in the same directory (mode 0600 from its creation), flushed and fsynced,
 then renamed over the final name with ``os.replace``. All temporary files of one ``write``
 are completed before the first rename, so a failure while writing any of them leaves every
-previous report file exactly as it was and no temporary file behind. ``S3Sink`` puts
-objects into an S3 bucket, always with server-side encryption, and can refuse to overwrite
-(dated keys are written once). ``Sink`` is the protocol both implement.
+previous report file exactly as it was and no temporary file behind; a rename that fails
+after others succeeded puts the replaced files back from hard links taken beforehand.
+``S3Sink`` puts objects into an S3 bucket, always with server-side encryption, and can
+refuse to overwrite (dated keys are written once). ``Sink`` is the protocol both implement.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -61,21 +63,58 @@ class LocalSink:
             _check_name(name)
         self._ensure_directory()
         staged: list[tuple[str, Path]] = []
+        # Hard links to the previous reports: if a later rename fails, the files already
+        # replaced are put back, so a run never leaves a mix of old and new reports.
+        backups: dict[Path, str] = {}
+        renamed: list[Path] = []
         try:
             for name, content in files.items():
                 staged.append((self._write_temp(name, content), self.directory / name))
-            for index, (temp, final) in enumerate(staged):
+            for _, final in staged:
+                backup = self._backup(final)
+                if backup is not None:
+                    backups[final] = backup
+            for temp, final in staged:
                 os.replace(temp, final)
-                # Renamed: no longer ours to clean up if a later rename fails.
-                staged[index] = ("", final)
+                renamed.append(final)
         except BaseException:
-            for temp, _ in staged:
-                if temp:
+            self._roll_back(renamed, backups)
+            for temp, final in staged:
+                if final not in renamed:
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(temp)
             raise
+        for backup in backups.values():
+            with contextlib.suppress(OSError):
+                os.unlink(backup)
         self._sync_directory()
         return [final for _, final in staged]
+
+    def _backup(self, final: Path) -> str | None:
+        """A hard link to the report at ``final`` (None when there is none, or no links)."""
+        if not final.is_file() or final.is_symlink():
+            return None
+        # os.link never overwrites: a name already taken is an error, not a clobber.
+        backup = str(self.directory / f".{final.name}.{secrets.token_hex(8)}.bak")
+        try:
+            os.link(final, backup)
+        except OSError:
+            return None  # a file system without hard links: no roll-back, as before
+        return backup
+
+    @staticmethod
+    def _roll_back(renamed: Sequence[Path], backups: Mapping[Path, str]) -> None:
+        """Put back what ``renamed`` replaced: the previous file, or no file if it was new."""
+        for final in reversed(renamed):
+            with contextlib.suppress(OSError):
+                if final in backups:
+                    os.replace(backups[final], final)
+                else:
+                    os.unlink(final)
+        for final, backup in backups.items():
+            if final not in renamed:
+                with contextlib.suppress(OSError):
+                    os.unlink(backup)
 
     def _ensure_directory(self) -> None:
         try:

@@ -82,10 +82,15 @@ class CredentialRow:
 
 @dataclass(frozen=True)
 class CredentialReport:
-    """The parsed credential report and when AWS generated it."""
+    """The parsed credential report and when AWS generated it.
+
+    ``ignored_columns`` names header columns the parser does not know (AWS added one, or
+    the report is not quite AWS's); they are skipped, and the report notes them.
+    """
 
     generated_at: datetime | None
     rows: tuple[CredentialRow, ...]
+    ignored_columns: tuple[str, ...] = ()
 
     @property
     def root(self) -> CredentialRow | None:

@@ -420,7 +420,8 @@ def test_good_globs_accepted(glob: str) -> None:
 
 
 def test_example_config_loads() -> None:
-    settings = load_config(EXAMPLE, CATALOG_IDS)
+    # On a fixed day: the example's mute has a real expiry date, which will pass.
+    settings = load_config(EXAMPLE, CATALOG_IDS, today=date(2026, 11, 23))
     # The example documents the defaults: its values must be the code's defaults.
     assert settings.thresholds == Thresholds()
     assert settings.trusted_account_ids == frozenset()
@@ -462,3 +463,19 @@ def test_example_check_ids_are_registered() -> None:
     registered = {c.meta.id for c in all_checks()}
     assert example_check_ids() <= registered
     load_config(EXAMPLE, registered)
+
+
+def test_past_date_mute_is_an_error_naming_line_and_date(tmp_path: Path) -> None:
+    path = write(tmp_path, f"[[mute]]\n{MUTE}expires = 2026-11-22\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, KNOWN, today=date(2026, 11, 23))
+    assert str(info.value) == (
+        f"{path}:5: [[mute]] #1 expires: mute of KEY-002 expired on 2026-11-22 "
+        "(today is 2026-11-23): renew it with a later date or remove it"
+    )
+
+
+def test_mute_is_live_through_its_expiry_date() -> None:
+    text = f"[[mute]]\n{MUTE}expires = 2026-11-23\n"
+    settings = parse_config(text, KNOWN, today=date(2026, 11, 23))
+    assert settings.mutes[0].expires == date(2026, 11, 23)

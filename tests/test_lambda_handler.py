@@ -1132,3 +1132,17 @@ def test_an_unusable_baseline_is_a_warning_and_the_run_goes_on(
     assert "changes" not in report_json(s3, result["report_json_key"])
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("no baseline" in w and says in w for w in warnings), warnings
+
+
+def test_collection_ends_before_the_invocation_would() -> None:
+    from auditor.config import Settings
+    from auditor.lambda_handler import FINISH_RESERVE_S, MIN_COLLECTION_S, collection_deadline
+
+    base = Settings()
+    ten_minutes = collection_deadline(base, lambda: 600_000)
+    assert ten_minutes.collection_deadline == 600 - FINISH_RESERVE_S
+    nearly_out = collection_deadline(base, lambda: 5_000)
+    assert nearly_out.collection_deadline == MIN_COLLECTION_S
+    # A long invocation keeps the configured deadline; no context keeps everything.
+    assert collection_deadline(base, lambda: 10_000_000) == base
+    assert collection_deadline(base, None) == base

@@ -200,3 +200,49 @@ def test_write_nothing_creates_directory_only(tmp_path: Path) -> None:
 def test_local_sink_is_a_sink(tmp_path: Path) -> None:
     sink: Sink = LocalSink(tmp_path)
     assert [str(p) for p in sink.write({"report.json": b"x"})] == [str(tmp_path / "report.json")]
+
+
+def test_failed_second_rename_puts_the_first_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """report.json is replaced, report.csv's rename fails: report.json is restored, same inode
+    and mtime, and report.html (new in this run) does not appear."""
+    _previous(tmp_path)
+    os.utime(tmp_path / "report.json", ns=(10**18, 10**18))
+    before = (tmp_path / "report.json").stat()
+    real = os.replace
+    calls: list[str] = []
+
+    def flaky(src: Any, dst: Any) -> None:
+        calls.append(Path(dst).name)
+        if len(calls) == 2:
+            raise OSError("EIO")
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", flaky)
+    with pytest.raises(OSError, match="EIO"):
+        LocalSink(tmp_path).write(
+            {"report.json": b"new json", "report.csv": b"new csv", "report.html": b"new"}
+        )
+    assert calls[:2] == ["report.json", "report.csv"]
+    _assert_previous_intact(tmp_path)
+    after = (tmp_path / "report.json").stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_failed_rename_removes_a_report_that_is_new_in_this_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = os.replace
+    calls: list[str] = []
+
+    def flaky(src: Any, dst: Any) -> None:
+        calls.append(Path(dst).name)
+        if len(calls) == 2:
+            raise OSError("EIO")
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", flaky)
+    with pytest.raises(OSError, match="EIO"):
+        LocalSink(tmp_path).write({"report.json": b"new json", "report.csv": b"new csv"})
+    assert os.listdir(tmp_path) == []

@@ -10,7 +10,11 @@ sources are read. Every API call is counted per operation into ``Snapshot.api_ca
 The Organization's member accounts (``Source.ORGANIZATION``) are collected the same way,
 but no check needs them: when ``ListAccounts`` is denied or the account is in no
 Organization, the gap only narrows what counts as trusted, and the analyzer says so in a
-note instead of reporting the audit incomplete.
+note instead of reporting the audit incomplete. The whole collection runs against a
+deadline (``DEFAULT_DEADLINE``, 900 s): every call and retry checks the time left, each
+client's timeouts are cut to it, and once it has passed the sources not yet read become
+gaps with the error ``DeadlineExceeded`` - a throttled or stalled endpoint makes an
+incomplete audit (exit 3), never one that hangs.
 """
 
 from __future__ import annotations
@@ -33,16 +37,28 @@ from auditor.collect import (
 from auditor.collect import session as session_module
 from auditor.collect.common import SourceError, as_source_error, one_line
 from auditor.collect.session import (
-    CLIENT_CONFIG,
+    DEADLINE_EXCEEDED,
+    DEFAULT_DEADLINE,
     CallRecorder,
     CredentialsError,
+    Deadline,
+    DeadlineExceeded,
     describe_credentials_failure,
     make_session,
 )
 from auditor.model import Gap, Source
 from auditor.snapshot import Snapshot
 
-__all__ = ["CallRecorder", "CredentialsError", "collect", "identify", "make_session"]
+__all__ = [
+    "DEFAULT_DEADLINE",
+    "CallRecorder",
+    "CredentialsError",
+    "Deadline",
+    "DeadlineExceeded",
+    "collect",
+    "identify",
+    "make_session",
+]
 
 # The operation a source's malformed answer is blamed on.
 _PRIMARY_OPERATION = {
@@ -107,13 +123,25 @@ _FAILURES = (
 class _Collection:
     """The parts and gaps gathered so far, and the bookkeeping of running one source."""
 
-    def __init__(self) -> None:
+    def __init__(self, deadline: Deadline) -> None:
         self.parts: dict[str, Any] = {}
         self.sources: set[Source] = set()
         self.gaps: list[Gap] = []
+        self.deadline = deadline
+
+    def late(self, source: Source) -> bool:
+        """Record ``source`` as a ``DeadlineExceeded`` gap if the deadline has passed."""
+        if not self.deadline.passed:
+            return False
+        operation = _PRIMARY_OPERATION[source]
+        exc = self.deadline.error(operation)
+        self.gaps.append(Gap(source, operation, DEADLINE_EXCEEDED, str(exc)))
+        return True
 
     def run(self, source: Source, fetch: Callable[[], Any]) -> None:
         """Fetch one source, storing its value or recording why it failed."""
+        if self.late(source):
+            return
         try:
             value = fetch()
         except _FAILURES as exc:
@@ -143,30 +171,39 @@ def collect(
     *,
     progress: Callable[[str], None] | None = None,
     credential_report_wait: float = 120.0,
+    deadline: float = DEFAULT_DEADLINE,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Snapshot:
     """Collect ``sources`` of the session's account into a ``Snapshot``.
 
     ``progress`` receives short lines about long steps. ``credential_report_wait`` bounds
-    the wait for the credential report; ``sleep`` and ``clock`` are injectable for tests.
-    Raises ``CredentialsError`` when the account cannot be identified; every other
-    failure becomes a ``Gap`` in the snapshot.
+    the wait for the credential report and ``deadline`` (seconds, > 0) the whole
+    collection: sources not read by then are ``DeadlineExceeded`` gaps. ``sleep`` and
+    ``clock`` are injectable for tests. Raises ``CredentialsError`` when the account
+    cannot be identified; every other failure becomes a ``Gap`` in the snapshot.
     """
     wanted = frozenset(sources)
+    limit = Deadline(deadline, clock)
     recorder = CallRecorder()
     recorder.attach(session)
+    limit.attach(session)
+
+    def wait(seconds: float) -> None:
+        # The credential report's polling never sleeps past the deadline.
+        sleep(min(seconds, max(0.0, limit.remaining())))
+
     try:
         account_id, partition = identify(session)
         collected_at = datetime.now(UTC)
         region = session.region_name or access_analyzer.home_region(partition)
-        iam = session.client("iam", region_name=region, config=CLIENT_CONFIG)
-        out = _Collection()
+        iam = session.client("iam", region_name=region, config=limit.config())
+        out = _Collection(limit)
 
         job: credential_report.CredentialReportJob | None = None
         if Source.CREDENTIAL_REPORT in wanted:
             job = credential_report.CredentialReportJob(
-                iam, max_wait=credential_report_wait, sleep=sleep, clock=clock, progress=progress
+                iam, max_wait=credential_report_wait, sleep=wait, clock=clock, progress=progress
             )
             job.start()
 
@@ -193,7 +230,7 @@ def collect(
             out.run(
                 Source.ORGANIZATION,
                 lambda: organization.fetch_organization_account_ids(
-                    session.client("organizations", region_name=region, config=CLIENT_CONFIG)
+                    session.client("organizations", region_name=region, config=limit.config())
                 ),
             )
 
@@ -203,6 +240,7 @@ def collect(
         if job is not None:
             out.run(Source.CREDENTIAL_REPORT, job.result)
     finally:
+        limit.detach(session)
         recorder.detach(session)
 
     return Snapshot(
@@ -229,11 +267,13 @@ def _collect_access_analyzer(
     call then failed: AA-001 turns each regional gap into an ERROR naming that region's
     operation and error, which says more than one account-wide "not collected".
     """
+    if out.late(Source.ACCESS_ANALYZER):
+        return
     try:
-        ec2 = session.client("ec2", region_name=region, config=CLIENT_CONFIG)
+        ec2 = session.client("ec2", region_name=region, config=out.deadline.config())
         state, regional_gaps = access_analyzer.fetch_access_analyzer(
             ec2,
-            lambda r: session.client("accessanalyzer", region_name=r, config=CLIENT_CONFIG),
+            lambda r: session.client("accessanalyzer", region_name=r, config=out.deadline.config()),
             partition=partition,
             progress=progress,
         )

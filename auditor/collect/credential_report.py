@@ -4,9 +4,13 @@ One report describes every user's password, MFA, access keys and signing certifi
 plus the root user, in two API calls and a few polls - this is why iam-auditor needs no
 per-user calls. AWS builds the report asynchronously: ``CredentialReportJob`` starts the
 generation early (``start``), lets the other sources be collected meanwhile, and then
-polls with exponential back-off inside a bounded total wait (``result``). Parsing looks
-columns up by header name and never crashes on a cell: a value it cannot read becomes a
-note in that row's ``problems``, so checks report ERROR for that user instead of guessing.
+polls with exponential back-off inside a bounded total wait (``result``). AWS serves a
+cached report for up to four hours; a downloaded report older than that which this run did
+not itself cause to be generated is regenerated once (the analyzer notes any that stays
+old). Parsing looks columns up by header name and never crashes on a cell: a value it
+cannot read, a row of the wrong length, a missing column or a date where AWS always writes
+one left empty becomes a note in that row's ``problems``, so checks report ERROR for that
+user instead of guessing; columns it does not know are listed in ``ignored_columns``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import csv
 import io
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -29,6 +33,33 @@ if TYPE_CHECKING:
 GENERATE = "iam:GenerateCredentialReport"
 GET = "iam:GetCredentialReport"
 ROOT_USER = "<root_account>"
+# AWS hands back the cached report for up to four hours after generating it; older than
+# that, GenerateCredentialReport builds a new one.
+MAX_REPORT_AGE = timedelta(hours=4)
+
+# The 22 columns AWS documents, in its order; anything else is ignored (and said so).
+COLUMNS = (
+    "user",
+    "arn",
+    "user_creation_time",
+    "password_enabled",
+    "password_last_used",
+    "password_last_changed",
+    "password_next_rotation",
+    "mfa_active",
+    *(
+        f"access_key_{n}_{part}"
+        for n in (1, 2)
+        for part in (
+            "active",
+            "last_rotated",
+            "last_used_date",
+            "last_used_region",
+            "last_used_service",
+        )
+    ),
+    *(f"cert_{n}_{part}" for n in (1, 2) for part in ("active", "last_rotated")),
+)
 
 # Cell values AWS writes for "nothing to report" in one column or another.
 _ABSENT = frozenset({"N/A", "no_information", "not_supported"})
@@ -49,10 +80,14 @@ class _Row:
 
     __slots__ = ("cells", "columns", "problems")
 
-    def __init__(self, cells: Sequence[str], columns: Mapping[str, int]) -> None:
+    def __init__(self, cells: Sequence[str], columns: Mapping[str, int], width: int) -> None:
         self.cells = cells
         self.columns = columns
         self.problems: list[str] = []
+        # A row of the wrong length has shifted or lost cells: no cell of it can be trusted
+        # to be in its column, so the row is a problem however its cells read.
+        if len(cells) != width:
+            self.problems.append(f"row has {len(cells)} cells; the header has {width} columns")
 
     def raw(self, column: str) -> str | None:
         index = self.columns.get(column)
@@ -60,16 +95,20 @@ class _Row:
             self.problems.append(f"{column}: column missing from the report")
             return None
         if index >= len(self.cells):
-            self.problems.append(f"{column}: cell missing from the row")
-            return None
+            return None  # a short row: already a problem of the whole row
         return self.cells[index].strip()
 
     def _bad(self, column: str, value: str) -> None:
         self.problems.append(f"{column}: cannot parse {one_line(value, 40)!r}")
 
-    def date(self, column: str) -> datetime | None:
+    def date(self, column: str, *, required: bool = False) -> datetime | None:
+        """A timestamp; ``required`` for columns AWS always fills (an absent marker is bad)."""
         value = self.raw(column)
-        if value is None or value in _ABSENT:
+        if value is None:
+            return None
+        if value in _ABSENT:
+            if required:
+                self.problems.append(f"{column}: expected a date, got {value!r}")
             return None
         try:
             parsed = datetime.fromisoformat(value)
@@ -110,15 +149,19 @@ class _Row:
         return value
 
 
-def _parse_row(cells: Sequence[str], columns: Mapping[str, int]) -> CredentialRow:
-    row = _Row(cells, columns)
+def _parse_row(cells: Sequence[str], columns: Mapping[str, int], width: int) -> CredentialRow:
+    row = _Row(cells, columns, width)
     user = row.raw("user") or ""
     arn = row.raw("arn") or ""
+    is_root = user == ROOT_USER
+    if not user or not arn:
+        row.problems.append("user and arn must both be present")
     keys: list[AccessKeyState] = []
     for slot in (1, 2):
         prefix = f"access_key_{slot}_"
         active = row.strict_flag(prefix + "active")
-        rotated = row.date(prefix + "last_rotated")
+        # An active key always has a creation date; without one its age is unknown.
+        rotated = row.date(prefix + "last_rotated", required=active)
         last_used = row.date(prefix + "last_used_date")
         region = row.text(prefix + "last_used_region")
         service = row.text(prefix + "last_used_service")
@@ -129,21 +172,25 @@ def _parse_row(cells: Sequence[str], columns: Mapping[str, int]) -> CredentialRo
     for slot in (1, 2):
         prefix = f"cert_{slot}_"
         active = row.strict_flag(prefix + "active")
+        # Not required: some sources write an active certificate's date as N/A.
         rotated = row.date(prefix + "last_rotated")
         if active or rotated is not None:
             certs.append(SigningCertState(slot, active, rotated))
     return CredentialRow(
         user=user,
         arn=arn,
-        user_creation_time=row.date("user_creation_time"),
-        password_enabled=row.flag("password_enabled"),
+        user_creation_time=row.date("user_creation_time", required=True),
+        # Only the root row may say not_supported; a user has a password or not.
+        password_enabled=row.strict_flag("password_enabled")
+        if not is_root
+        else row.flag("password_enabled"),
         password_last_used=row.date("password_last_used"),
         password_last_changed=row.date("password_last_changed"),
         password_next_rotation=row.date("password_next_rotation"),
         mfa_active=row.strict_flag("mfa_active"),
         access_keys=tuple(keys),
         signing_certs=tuple(certs),
-        is_root=user == ROOT_USER,
+        is_root=is_root,
         problems=tuple(row.problems),
     )
 
@@ -153,10 +200,11 @@ def parse_credential_report(
 ) -> CredentialReport:
     """Parse the report's CSV (as ``GetCredentialReport`` returns it) into rows.
 
-    Columns are found by header name, so AWS adding or reordering columns is harmless.
-    Empty slots (no key, no certificate) are left out of ``access_keys`` and
-    ``signing_certs``; unreadable cells are listed in the row's ``problems``. Raises
-    ``ValueError`` only when the text has no ``user`` and ``arn`` header at all.
+    Columns are found by header name, so AWS reordering columns is harmless and a column
+    it adds is skipped and named in ``ignored_columns``. Empty slots (no key, no
+    certificate) are left out of ``access_keys`` and ``signing_certs``; unreadable cells,
+    missing columns and rows of the wrong length are listed in the row's ``problems``.
+    Raises ``ValueError`` only when the text has no ``user`` and ``arn`` header at all.
     """
     text = content.decode("utf-8-sig", errors="replace") if isinstance(content, bytes) else content
     reader = csv.reader(io.StringIO(text))
@@ -166,8 +214,11 @@ def parse_credential_report(
     columns = {name.strip(): index for index, name in enumerate(header)}
     if "user" not in columns or "arn" not in columns:
         raise ValueError("credential report has no 'user' and 'arn' columns")
-    rows = tuple(_parse_row(cells, columns) for cells in reader if any(cells))
-    return CredentialReport(generated_at=as_utc(generated_at), rows=rows)
+    known = frozenset(COLUMNS)
+    ignored = tuple(one_line(name, 60) for name in columns if name and name not in known)
+    width = len(header)
+    rows = tuple(_parse_row(cells, columns, width) for cells in reader if any(cells))
+    return CredentialReport(generated_at=as_utc(generated_at), rows=rows, ignored_columns=ignored)
 
 
 # --- fetching ----------------------------------------------------------------------------
@@ -178,9 +229,13 @@ class CredentialReportJob:
 
     ``start`` asks AWS to generate the report and returns at once; ``result`` polls until it
     is ready, with exponential back-off (``initial_delay`` doubling up to ``max_delay``) and
-    at most ``max_wait`` seconds of waiting, then downloads and parses it. ``sleep`` and
-    ``clock`` are injectable so tests need not wait. Every failure leaves ``result`` as a
-    ``SourceError``: AWS's error, or ``Timeout`` when the report never became ready.
+    at most ``max_wait`` seconds of waiting, then downloads and parses it. A report older
+    than ``MAX_REPORT_AGE`` (by ``now``, the wall clock) that AWS served from its cache -
+    no generation was seen to start in this run - is regenerated once within the same wait;
+    if AWS still hands back an old one, it is returned as it is and its ``generated_at``
+    tells its age. ``sleep``, ``clock`` and ``now`` are injectable so tests need not wait.
+    Every failure leaves ``result`` as a ``SourceError``: AWS's error, or ``Timeout`` when
+    the report was still being generated when the wait ran out.
     """
 
     def __init__(
@@ -193,8 +248,15 @@ class CredentialReportJob:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         progress: Callable[[str], None] | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._iam = iam
+        self._now = now
+        # Whether AWS was seen building a report for this run (STARTED / INPROGRESS), and
+        # whether a stale cached one was already sent back for regeneration.
+        self._generated_here = False
+        self._regenerated = False
+        self._stale: CredentialReport | None = None
         self._max_wait = max_wait
         self._initial_delay = initial_delay
         self._max_delay = max_delay
@@ -216,6 +278,8 @@ class CredentialReportJob:
     def _generate(self) -> None:
         try:
             self._state = self._iam.generate_credential_report()["State"]
+            if self._state in {"STARTED", "INPROGRESS"}:
+                self._generated_here = True
         except ClientError as exc:
             if error_code(exc) not in _RETRY_GENERATE:
                 raise as_source_error(GENERATE, exc) from exc
@@ -244,10 +308,30 @@ class CredentialReportJob:
         except (KeyError, ValueError) as exc:
             raise SourceError(GET, "MalformedResponse", one_line(str(exc))) from exc
 
+    def _stale_from_cache(self, report: CredentialReport) -> bool:
+        """Whether ``report`` is past AWS's 4-hour cache and worth one regeneration.
+
+        A report whose generation this run saw start is as new as AWS makes it: asking
+        again would only repeat the answer (an emulator's fixed date, a skewed clock).
+        """
+        if self._generated_here or self._regenerated or report.generated_at is None:
+            return False
+        return self._now() - report.generated_at > MAX_REPORT_AGE
+
     def result(self) -> CredentialReport:
         """Wait (bounded) for the report and return it parsed; ``SourceError`` on failure."""
         if self._failure is not None:
             raise self._failure
+        try:
+            return self._wait()
+        except SourceError:
+            # Regenerating a stale report failed or ran out of time: old data whose age
+            # the report states beats no data at all.
+            if self._stale is not None:
+                return self._stale
+            raise
+
+    def _wait(self) -> CredentialReport:
         waited = 0.0
         delay = self._initial_delay
         began = self._clock()
@@ -256,18 +340,30 @@ class CredentialReportJob:
                 self._generate()
             if self._state == "COMPLETE":
                 report = self._download()
-                if report is not None:
+                if report is not None and not self._stale_from_cache(report):
                     return report
+                if report is not None:
+                    self._progress("the credential report is over 4 hours old; regenerating…")
+                    self._regenerated = True
+                    self._stale = report
+                    # Asked again at once (top of the loop): AWS starts a new report when
+                    # the cached one has aged past four hours.
+                    self._state = None
+                    continue
             # Bound both the sum of our own sleeps and the clock, so neither a fast fake
             # clock nor a slow real one can make the wait unbounded.
             elapsed = max(waited, self._clock() - began)
             if elapsed + delay > self._max_wait:
                 operation = GET if self._state == "COMPLETE" else GENERATE
+                building = self._state in {"STARTED", "INPROGRESS"} or (
+                    self._last_error in _RETRY_GET
+                )
                 raise SourceError(
                     operation,
                     self._last_error or "Timeout",
-                    f"credential report not ready after waiting {elapsed:.0f} s "
-                    f"(last state {self._state or 'unknown'})",
+                    f"credential report {'still being generated' if building else 'not ready'} "
+                    f"after {elapsed:.0f} s (the wait is bounded at {self._max_wait:g} s; "
+                    f"last state {self._state or 'unknown'}); its checks could not look",
                 )
             self._progress(f"waiting for the credential report (retry in {delay:g} s)…")
             self._sleep(delay)
@@ -282,8 +378,11 @@ def fetch_credential_report(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     progress: Callable[[str], None] | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> CredentialReport:
     """Generate, wait for and parse the credential report in one go (see the job)."""
-    job = CredentialReportJob(iam, max_wait=max_wait, sleep=sleep, clock=clock, progress=progress)
+    job = CredentialReportJob(
+        iam, max_wait=max_wait, sleep=sleep, clock=clock, progress=progress, now=now
+    )
     job.start()
     return job.result()

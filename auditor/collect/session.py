@@ -6,14 +6,20 @@ environment, optionally narrowed to an assumed role. Every client is created wit
 endpoint, so boto3's own ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_<SERVICE>`` settings keep
 working. ``CallRecorder`` hooks the session's event system and counts calls per operation
 (``iam:GetCredentialReport``) so the benchmark and the tests can prove how few calls an
-audit makes and that every one of them is on the read-only allow-list.
+audit makes and that every one of them is on the read-only allow-list. ``Deadline`` bounds
+a whole collection: once it has passed, every further call and retry of the session's
+clients fails at once with ``DeadlineExceeded``, and ``bounded_config`` keeps a single
+call's timeouts within the time that is left.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -45,6 +51,11 @@ CLIENT_CONFIG = Config(
     user_agent_extra="iam-auditor",
 )
 
+# How long one collection may take by default: AWS Lambda's longest run, so an audit
+# either finishes or says what it could not read well before anyone wonders if it hangs.
+DEFAULT_DEADLINE = 900.0
+DEADLINE_EXCEEDED = "DeadlineExceeded"
+
 # The first call of an audit (and assuming a role) says whether the credentials work at
 # all; when AWS is unreachable or they are wrong, saying so promptly beats ten retries.
 IDENTITY_CONFIG = CLIENT_CONFIG.merge(
@@ -64,6 +75,112 @@ _REJECTED_CODES = frozenset(
     }
 )
 _EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
+
+
+class DeadlineExceeded(BotoCoreError):
+    """The collection deadline passed before this call (or this retry) could be sent.
+
+    A ``BotoCoreError``, so every collector already turns it into a ``SourceError`` whose
+    error code is its class name: ``DeadlineExceeded``.
+    """
+
+    fmt = (
+        "the collection deadline of {deadline:g} s passed before {operation} could be "
+        "sent; allow more time with --deadline"
+    )
+
+
+class Deadline:
+    """An overall time limit for one collection, enforced on every call of a session.
+
+    ``attach`` hooks the session's event system (clients made afterwards inherit it): each
+    API call and each retry attempt first checks ``remaining()`` and raises
+    ``DeadlineExceeded`` once it is used up, so a throttled or unreachable endpoint can
+    delay an audit by at most one call's timeout and one back-off beyond the deadline.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        if not seconds > 0 or not math.isfinite(seconds):
+            raise ValueError(f"a deadline must be a positive number of seconds, not {seconds!r}")
+        self.seconds = seconds
+        self._clock = clock
+        self._expires = clock() + seconds
+        self._uid = f"iam-auditor-deadline-{id(self)}"
+
+    def remaining(self) -> float:
+        """Seconds left before the deadline (negative once it has passed)."""
+        return self._expires - self._clock()
+
+    @property
+    def passed(self) -> bool:
+        """Whether the deadline has passed."""
+        return self.remaining() <= 0
+
+    def error(self, operation: str) -> DeadlineExceeded:
+        """The exception saying ``operation`` came too late."""
+        return DeadlineExceeded(deadline=self.seconds, operation=operation)
+
+    def check(self, operation: str) -> None:
+        """Raise ``DeadlineExceeded`` for ``operation`` if the deadline has passed."""
+        if self.passed:
+            raise self.error(operation)
+
+    def attach(self, session: boto3.Session) -> None:
+        """Check the deadline before every call and every attempt of the session's clients."""
+        session.events.register("before-call", self._on_call, unique_id=self._uid + "-call")
+        session.events.register("before-send", self._on_send, unique_id=self._uid + "-send")
+
+    def detach(self, session: boto3.Session) -> None:
+        """Stop checking for clients created from ``session`` after this point."""
+        session.events.unregister("before-call", unique_id=self._uid + "-call")
+        session.events.unregister("before-send", unique_id=self._uid + "-send")
+
+    def _on_call(self, model: OperationModel, **_: Any) -> None:
+        self.check(action_name(model))
+
+    def _on_send(self, event_name: str = "", **_: Any) -> None:
+        # "before-send.iam.GetAccountSummary": the hyphenized service id and the operation.
+        _event, service, operation = [*event_name.split(".", 2), "", ""][:3]
+        service = _ACTION_PREFIX.get(service, service)
+        self.check(f"{service}:{operation}" if operation else "the next request")
+
+    def config(self, base: Config = CLIENT_CONFIG) -> Config:
+        """``base`` with the user's retry settings and timeouts cut to the time left."""
+        return bounded_config(with_retry_environment(base), self.remaining())
+
+
+def with_retry_environment(base: Config, environ: Mapping[str, str] | None = None) -> Config:
+    """``base``, but with ``AWS_RETRY_MODE`` / ``AWS_MAX_ATTEMPTS`` when the user set them.
+
+    An explicit client ``Config`` hides these standard variables from botocore; a user who
+    sets them means them, so they are applied here. ``AWS_MAX_ATTEMPTS`` counts the first
+    attempt too, as everywhere in the AWS SDKs. Unset or unreadable values keep ``base``.
+    """
+    env = os.environ if environ is None else environ
+    retries: dict[str, Any] = dict(getattr(base, "retries", None) or {})
+    mode = env.get("AWS_RETRY_MODE", "").strip()
+    if mode in ("standard", "adaptive", "legacy"):
+        retries["mode"] = mode
+    attempts = env.get("AWS_MAX_ATTEMPTS", "").strip()
+    if attempts.isdigit() and int(attempts) >= 1:
+        retries.pop("max_attempts", None)
+        retries["total_max_attempts"] = int(attempts)
+    if retries == (getattr(base, "retries", None) or {}):
+        return base
+    return base.merge(Config(retries=retries))  # type: ignore[arg-type]
+
+
+def bounded_config(base: Config, remaining: float) -> Config:
+    """``base`` whose connect and read timeouts do not exceed ``remaining`` seconds.
+
+    Never below one second: a call made just before the deadline still gets a fair try,
+    and the deadline check stops its retries.
+    """
+    cap = max(1.0, remaining)
+    # botocore's Config sets its options as attributes at run time (unknown to the stubs).
+    connect = min(float(getattr(base, "connect_timeout", 60)), cap)
+    read = min(float(getattr(base, "read_timeout", 60)), cap)
+    return base.merge(Config(connect_timeout=connect, read_timeout=read))
 
 
 class CredentialsError(Exception):
@@ -150,14 +267,16 @@ class CallRecorder:
 
     ``attach`` it to a session before creating clients: clients copy the session's event
     handlers when they are made. A call is counted once however often it is retried;
-    ``attempts`` counts each HTTP request sent (a stubbed call sends none). Thread-safe, so
-    regional calls made from a pool are counted too.
+    ``attempts`` counts each HTTP request sent (a stubbed call sends none) and ``retries``
+    those of them that repeated a failed attempt. Thread-safe, so regional calls made from
+    a pool are counted too.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._calls: Counter[str] = Counter()
         self._attempts: Counter[str] = Counter()
+        self._retries: Counter[str] = Counter()
         self._uid = f"iam-auditor-recorder-{id(self)}"
 
     def attach(self, session: boto3.Session) -> None:
@@ -185,8 +304,12 @@ class CallRecorder:
     def _on_attempt(self, context: dict[str, Any] | None = None, **_: Any) -> None:
         name = (context or {}).get(_CONTEXT_KEY)
         if name:
+            # botocore numbers the attempts of one call from 1 in its retries context.
+            attempt = ((context or {}).get("retries") or {}).get("attempt", 1)
             with self._lock:
                 self._attempts[str(name)] += 1
+                if isinstance(attempt, int) and attempt > 1:
+                    self._retries[str(name)] += 1
 
     @property
     def calls(self) -> dict[str, int]:
@@ -199,6 +322,12 @@ class CallRecorder:
         """HTTP requests sent per operation (retries included), sorted by operation name."""
         with self._lock:
             return dict(sorted(self._attempts.items()))
+
+    @property
+    def retries(self) -> dict[str, int]:
+        """Retry attempts per operation (HTTP requests after a call's first), sorted."""
+        with self._lock:
+            return dict(sorted(self._retries.items()))
 
     @property
     def total(self) -> int:

@@ -29,12 +29,11 @@ Field choices:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from auditor.model import Finding, Report, ResourceType, Severity, Status
-from auditor.report.common import ordered_findings, utc_timestamp
+from auditor.report.common import json_array, ordered_findings, utc_timestamp
 
 SCHEMA_VERSION = "2018-10-08"
 PRODUCT_NAME = "iam-auditor"
@@ -209,8 +208,4 @@ def report_to_asff(report: Report, *, region: str) -> list[dict[str, Any]]:
 
 def render_asff(report: Report, *, region: str) -> bytes:
     """``report.asff.json``: a JSON array, one finding per line, UTF-8, ending in a newline."""
-    items = report_to_asff(report, region=region)
-    if not items:
-        return b"[]\n"
-    body = ",\n".join(json.dumps(item, ensure_ascii=False, allow_nan=False) for item in items)
-    return f"[\n{body}\n]\n".encode()
+    return json_array(report_to_asff(report, region=region))

@@ -113,3 +113,9 @@ def compliance_text(compliance: Compliance) -> str:
         for framework, controls in compliance.as_dict().items()
         for control in controls
     )
+
+
+def json_array(items: Iterable[Mapping[str, Any]]) -> bytes:
+    """A JSON array with one item a line (diffable, greppable), UTF-8, ending in a newline."""
+    body = ",\n".join(json.dumps(item, ensure_ascii=False, allow_nan=False) for item in items)
+    return f"[\n{body}\n]\n".encode() if body else b"[]\n"

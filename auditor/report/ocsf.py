@@ -26,14 +26,13 @@ Finding (``class_uid`` 2004, category Findings ``2``, activity Create, ``type_ui
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
 from auditor.model import Finding, Report, Severity
 from auditor.report.asff import finding_types
-from auditor.report.common import ordered_findings, plain, utc_timestamp
+from auditor.report.common import json_array, ordered_findings, plain, utc_timestamp
 
 OCSF_VERSION = "1.5.0"
 CLASS_UID = 2004
@@ -151,8 +150,4 @@ def report_to_ocsf(report: Report, *, region: str) -> list[dict[str, Any]]:
 
 def render_ocsf(report: Report, *, region: str) -> bytes:
     """``report.ocsf.json``: a JSON array, one event per line, UTF-8, ending in a newline."""
-    items = report_to_ocsf(report, region=region)
-    if not items:
-        return b"[]\n"
-    body = ",\n".join(json.dumps(item, ensure_ascii=False, allow_nan=False) for item in items)
-    return f"[\n{body}\n]\n".encode()
+    return json_array(report_to_ocsf(report, region=region))
