@@ -22,6 +22,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
 from urllib.parse import urlsplit
@@ -116,7 +117,17 @@ def demo_session() -> Iterator[boto3.Session]:
                 region_name=DEMO_REGION,
             )
             install_demo_access_analyzer(session)
+            session.events.register("after-call.iam.GetCredentialReport", _date_the_report)
             yield session
+
+
+def _date_the_report(parsed: dict[str, Any], **_: Any) -> None:
+    """Date the demo's credential report now, as AWS does when it builds one.
+
+    moto answers every ``GetCredentialReport`` with a fixed 2015 time, which would make
+    the demo report say its data is eleven years old.
+    """
+    parsed["GeneratedTime"] = datetime.now(UTC)
 
 
 # Variables that could point boto3 at a real account or another endpoint.
