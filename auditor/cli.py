@@ -31,7 +31,7 @@ from auditor import __version__, console
 from auditor.analyze import exit_code, selected_checks
 from auditor.audit import AuditResult, run_audit
 from auditor.checks import all_checks
-from auditor.config import ConfigError, Settings, load_config
+from auditor.config import ACCOUNT_ID, ConfigError, Settings, load_config
 from auditor.logsafe import limit_wire_loggers, protect_handlers
 from auditor.model import Severity
 from auditor.report import DEFAULT_REGION, Format, RenderOptions, parse_formats, render
@@ -55,7 +55,6 @@ ORG_MAX_WORKERS_LIMIT = 64
 # run) and a ceiling that still catches a typo of a few extra digits (one day).
 DEADLINE_DEFAULT = 900
 DEADLINE_LIMIT = 86400
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
 # IAM role names (with an optional path) and STS session names, as AWS validates them.
 _ROLE_NAME = re.compile(r"^(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
 _SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
@@ -364,7 +363,7 @@ def _parse_accounts(text: str | None) -> list[str] | None:
     if not ids:
         raise UsageError("--accounts needs at least one 12-digit account id")
     for account_id in ids:
-        if not _ACCOUNT_ID.match(account_id):
+        if not ACCOUNT_ID.match(account_id):
             raise UsageError(f"--accounts: {account_id!r} is not a 12-digit account id")
     return ids
 

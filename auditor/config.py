@@ -82,7 +82,7 @@ _TOP_LEVEL = ("thresholds", "trusted_account_ids", "checks", "mute")
 _THRESHOLD_KEYS = tuple(f.name for f in fields(Thresholds))
 _CHECK_KEYS = ("enabled", "severity")
 _MUTE_KEYS = ("check", "resource", "reason", "expires")
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
+ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 # Upper bounds where AWS itself caps the setting: a threshold above them could never pass.
 _THRESHOLD_MAX = {
@@ -223,7 +223,7 @@ class _Validator:
                     f"write account id {item} as a quoted string "
                     '(account ids may start with 0: "012345678901")',
                 )
-            if not isinstance(item, str) or not _ACCOUNT_ID.match(item):
+            if not isinstance(item, str) or not ACCOUNT_ID.match(item):
                 self.fail((*path, i), f"expected a 12-digit account id, got {_describe(item)}")
         return frozenset(value)
 

@@ -34,11 +34,11 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from auditor.analyze import EXIT_FAIL, EXIT_INCOMPLETE, EXIT_OK, exit_code
 from auditor.audit import TOOL, run_audit
-from auditor.config import Settings, parse_config
+from auditor.config import ACCOUNT_ID, Settings, parse_config
 from auditor.logsafe import limit_wire_loggers, protect_handlers
 from auditor.model import AccountOutcome, Report, Severity, Status
 from auditor.report import Format, render
@@ -90,7 +90,6 @@ ERROR_MAX = 1000
 WORST_ERROR_MAX = 300
 NAME_MAX = 100
 
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
 # S3's bucket naming rules (lowercase letters, digits, dots, hyphens; 3-63 characters).
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
@@ -435,7 +434,7 @@ def parse_event(event: Any) -> Request:
     if "account_id" not in event:
         return Request(EventKind.SCHEDULED)
     account_id = event["account_id"]
-    if not isinstance(account_id, str) or not _ACCOUNT_ID.match(account_id):
+    if not isinstance(account_id, str) or not ACCOUNT_ID.match(account_id):
         raise HandlerError(f"event account_id {account_id!r} is not a 12-digit account id")
     role_name = event.get("role_name") or None
     if role_name is not None and (
@@ -566,16 +565,29 @@ class Runner:
             return parse_config(self._read_config(uri), known, name=uri)
         return Settings()
 
-    def _read_config(self, uri: str) -> str:
+    @overload
+    def _read(self, bucket: str, key: str, doing: str) -> bytes: ...
+    @overload
+    def _read(self, bucket: str, key: str, doing: str, *, missing_ok: bool) -> bytes | None: ...
+
+    def _read(self, bucket: str, key: str, doing: str, *, missing_ok: bool = False) -> bytes | None:
+        """An object's bytes; S3's refusal is a ``HandlerError`` saying what was being done.
+
+        With ``missing_ok`` an object that does not exist is ``None`` instead.
+        """
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
-        bucket, key = parse_s3_uri(uri, name=ENV_CONFIG_S3_URI)
         try:
-            body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            return bytes(self.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
         except (ClientError, BotoCoreError) as exc:
-            raise HandlerError(
-                describe_s3_error(exc, bucket, key, f"reading the config ({ENV_CONFIG_S3_URI})")
-            ) from exc
+            if missing_ok and _error_code(exc) in {"NoSuchKey", "404"}:
+                return None
+            raise HandlerError(describe_s3_error(exc, bucket, key, doing)) from exc
+
+    def _read_config(self, uri: str) -> str:
+
+        bucket, key = parse_s3_uri(uri, name=ENV_CONFIG_S3_URI)
+        body = self._read(bucket, key, f"reading the config ({ENV_CONFIG_S3_URI})")
         try:
             return bytes(body).decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -889,7 +901,6 @@ class Runner:
 
     def _read_map_json(self, bucket: str, key: str, what: str) -> Any:
         """A Distributed Map result object, parsed; refused outside ``map_results_prefix``."""
-        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
         allowed = self.map_results_prefix
         if bucket != self.settings.bucket or not key.startswith(allowed):
@@ -897,12 +908,7 @@ class Runner:
                 f"aggregate: refusing to read the Distributed Map {what} s3://{bucket}/{key}: "
                 f"only objects under s3://{self.settings.bucket}/{allowed} are read"
             )
-        try:
-            body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        except (ClientError, BotoCoreError) as exc:
-            raise HandlerError(
-                describe_s3_error(exc, bucket, key, f"aggregate: reading the map {what}")
-            ) from exc
+        body = self._read(bucket, key, f"aggregate: reading the map {what}")
         try:
             return json.loads(body)
         except ValueError:
@@ -957,7 +963,6 @@ class Runner:
     def _outcome_from_stored(
         self, account_id: str, name: str, item: Mapping[str, Any]
     ) -> tuple[AccountOutcome, Stored | None]:
-        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
         from auditor.org import outcome_from_report_json, outcome_not_audited  # noqa: PLC0415
 
@@ -972,16 +977,11 @@ class Runner:
             latest_keys=tuple(str(k) for k in item.get("latest_keys") or ()),
         )
         bucket = self.settings.bucket
-        try:
-            body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        except ClientError as exc:
-            if _error_code(exc) in {"NoSuchKey", "404"}:
-                error = f"report s3://{bucket}/{key} not found"
-                log.warning(error, extra={"account_id": account_id})
-                return outcome_not_audited(account_id, name, error), None
-            raise HandlerError(describe_s3_error(exc, bucket, key, "reading")) from exc
-        except BotoCoreError as exc:
-            raise HandlerError(describe_s3_error(exc, bucket, key, "reading")) from exc
+        body = self._read(bucket, key, "reading", missing_ok=True)
+        if body is None:
+            error = f"report s3://{bucket}/{key} not found"
+            log.warning(error, extra={"account_id": account_id})
+            return outcome_not_audited(account_id, name, error), None
         try:
             data = json.loads(body)
         except ValueError:
@@ -1118,7 +1118,7 @@ class LogProgress:
 
 def _result_identity(item: Mapping[str, Any], where: str) -> tuple[str, str]:
     account_id = item.get("account_id")
-    if not isinstance(account_id, str) or not _ACCOUNT_ID.match(account_id):
+    if not isinstance(account_id, str) or not ACCOUNT_ID.match(account_id):
         raise HandlerError(
             f"aggregate: {where} has no 12-digit account_id "
             f"(keys: {', '.join(sorted(map(str, item))) or 'none'})"
@@ -1141,7 +1141,7 @@ def child_result(execution: Any, status: str, where: str) -> dict[str, Any]:
         raise HandlerError(f"aggregate: {where} is not a child execution object")
     given = _json_object(execution.get("Input")) or {}
     account_id = given.get("account_id")
-    if not isinstance(account_id, str) or not _ACCOUNT_ID.match(account_id):
+    if not isinstance(account_id, str) or not ACCOUNT_ID.match(account_id):
         account_id = None
     name = given.get("name")
     name = name if isinstance(name, str) else ""

@@ -16,7 +16,6 @@ which can be rebuilt from a stored ``report.json`` (``outcome_from_report_json``
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -37,7 +36,7 @@ from auditor.collect.session import (
     CredentialsError,
     describe_credentials_failure,
 )
-from auditor.config import Settings
+from auditor.config import ACCOUNT_ID, Settings
 from auditor.model import (
     AccountOutcome,
     CheckTally,
@@ -77,7 +76,6 @@ DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 MAX_WORKERS_LIMIT = 64
 """The most accounts audited at once; more mostly buys throttling."""
 
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
 REPORT_SCHEMA_VERSION = 1
 
 
@@ -148,7 +146,7 @@ def list_member_accounts(session: boto3.Session) -> list[MemberAccount]:
         if not is_active(entry):
             continue
         account_id = str(entry.get("Id", ""))
-        if not _ACCOUNT_ID.match(account_id):
+        if not ACCOUNT_ID.match(account_id):
             # The id becomes a directory name and a role ARN: never take it on trust.
             raise OrgError(
                 "organizations:ListAccounts answered an invalid account id "

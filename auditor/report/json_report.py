@@ -17,9 +17,10 @@ runs diff cleanly.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
-from auditor.model import CheckMeta, Finding, FindingChange, Report, ReportDiff
+from auditor.model import CheckMeta, Finding, FindingChange, Gap, Report, ReportDiff
 from auditor.report.common import optional_utc_timestamp, ordered_findings, plain, utc_timestamp
 
 SCHEMA_VERSION = 1
@@ -40,17 +41,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "complete": report.complete,
         "score": {"value": float(report.score.value), "grade": report.score.grade},
         "summary": report.summary(),
-        "gaps": [
-            {
-                "operation": gap.operation,
-                "error": gap.error,
-                "checks": list(checks),
-                "message": gap.message,
-                "region": gap.region,
-                "source": gap.source.value,
-            }
-            for gap, checks in gap_checks.items()
-        ],
+        "gaps": [gap_to_dict(gap, checks) for gap, checks in gap_checks.items()],
         "notes": list(report.notes),
     }
     if report.changes is not None:
@@ -58,6 +49,15 @@ def report_to_dict(report: Report) -> dict[str, Any]:
     data["checks"] = [check_to_dict(meta) for meta in report.checks]
     data["findings"] = [finding_to_dict(f) for f in ordered_findings(report.findings)]
     return data
+
+
+def gap_to_dict(gap: Gap, checks: Iterable[str] | None = None) -> dict[str, Any]:
+    """One entry of ``gaps``; ``checks`` (the checks it turned to ERROR) when known."""
+    out: dict[str, Any] = {"operation": gap.operation, "error": gap.error}
+    if checks is not None:
+        out["checks"] = list(checks)
+    out.update(message=gap.message, region=gap.region, source=gap.source.value)
+    return out
 
 
 def changes_to_dict(diff: ReportDiff) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from auditor.model import AccountOutcome, CheckTally, Gap, OrgReport, Severity, 
 from auditor.report.common import utc_timestamp
 from auditor.report.csv_report import neutralise
 from auditor.report.html_report import CSS_PARTIAL, environment, inline_csp, score_text
+from auditor.report.json_report import gap_to_dict
 
 ORG_FILENAMES = ("org-summary.json", "org-summary.csv", "org-summary.html")
 SCHEMA_VERSION = 1
@@ -134,16 +135,6 @@ def check_failures(org: OrgReport) -> list[OrgCheckFailures]:
 # --- JSON ----------------------------------------------------------------------------------
 
 
-def _gap_to_dict(gap: Gap) -> dict[str, Any]:
-    return {
-        "operation": gap.operation,
-        "error": gap.error,
-        "message": gap.message,
-        "region": gap.region,
-        "source": gap.source.value,
-    }
-
-
 def account_to_dict(outcome: AccountOutcome) -> dict[str, Any]:
     """One entry of ``accounts``; ``score`` is null for an account that was not audited."""
     score = outcome.score
@@ -155,7 +146,7 @@ def account_to_dict(outcome: AccountOutcome) -> dict[str, Any]:
         "score": None if score is None else {"value": float(score.value), "grade": score.grade},
         "complete": outcome.complete,
         "summary": {key: int(value) for key, value in outcome.summary.items()},
-        "gaps": [_gap_to_dict(gap) for gap in outcome.gaps],
+        "gaps": [gap_to_dict(gap) for gap in outcome.gaps],
         "failing": [
             {
                 "check_id": t.check_id,

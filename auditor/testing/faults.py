@@ -30,13 +30,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fnmatch import fnmatchcase
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.testing.access_analyzer import region_from_authorization
-from auditor.testing.server import operation_of
+from auditor.testing.server import operation_of, serve_locally
 
 _ATTEMPT = re.compile(r"attempt=(\d+)")
 # Operations of REST services, which name them by method and path only.
@@ -465,18 +465,9 @@ def fault_proxy(
         def log_message(self, format: str, *args: Any) -> None:
             pass  # keep test output quiet
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        host, port = httpd.server_address[:2]
-        proxy.endpoint = f"http://{host!s}:{port}"
+    with serve_locally(Handler) as endpoint:
+        proxy.endpoint = endpoint
         yield proxy
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
 
 
 __all__ = [

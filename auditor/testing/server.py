@@ -236,13 +236,20 @@ def access_analyzer_stub(
         def log_message(self, format: str, *args: Any) -> None:
             pass  # keep test output quiet
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with serve_locally(Handler) as endpoint:
+        yield AccessAnalyzerStub(endpoint, world)
+
+
+@contextmanager
+def serve_locally(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve ``handler`` from a thread on a free port of 127.0.0.1; yield its endpoint URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
         host, port = httpd.server_address[:2]
-        yield AccessAnalyzerStub(f"http://{host!s}:{port}", world)
+        yield f"http://{host!s}:{port}"
     finally:
         httpd.shutdown()
         httpd.server_close()
