@@ -5,12 +5,14 @@ Subcommands: ``audit`` (the account of the current credentials, or a saved snaps
 an org summary), ``demo`` (a built-in account in an in-process moto, no AWS needed),
 ``diff`` (what changed between two report.json files; ``audit --baseline`` puts the same
 into the new report), ``checks`` (the catalog) and ``permissions`` (the least-privilege
-policy). Exit codes follow DESIGN.md: 0 clean, 1 an unmuted FAIL at or above
+policy). Exit codes follow docs/architecture.md: 0 clean, 1 an unmuted FAIL at or above
 ``--fail-on``, 2 usage / configuration / credential error (nothing audited), 3 audit
 incomplete (reports still written); for ``org``, 3 also when any account could not be
 audited; ``diff`` exits 0, or 2 when a report cannot be read or compared. ``audit
 --send-to-security-hub`` exits 4 when Security Hub did not import every finding (reports
-are written and the audit is complete as far as it goes; the failures are on stderr).
+are written and the audit is complete as far as it goes; the failures are on stderr). A
+reader that stops early (``| head``, ``| grep -q``) ends any command quietly with 141, the
+code of a writer killed by SIGPIPE.
 """
 
 from __future__ import annotations
@@ -20,20 +22,28 @@ import dataclasses
 import json
 import logging
 import os
-import re
 import sys
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from auditor import __version__, console
 from auditor.analyze import exit_code, selected_checks
 from auditor.audit import AuditResult, run_audit
 from auditor.checks import all_checks
-from auditor.config import ACCOUNT_ID, ConfigError, Settings, load_config
+from auditor.config import ConfigError, Settings, load_config
 from auditor.logsafe import limit_wire_loggers, protect_handlers
 from auditor.model import Severity
+from auditor.names import (
+    EXTERNAL_ID_RULE,
+    ROLE_NAME_RULE,
+    SESSION_NAME_RULE,
+    is_account_id,
+    is_external_id,
+    is_role_name,
+    is_session_name,
+)
 from auditor.report import DEFAULT_REGION, Format, RenderOptions, parse_formats, render
 from auditor.report.cis import parse_compliance
 from auditor.sink import DIRECTORY_MODE, LocalSink
@@ -46,6 +56,9 @@ if TYPE_CHECKING:
     from auditor.org import MemberAccount
 
 EXIT_USAGE = 2
+# 128 + SIGPIPE (13): what a shell reports for a writer whose reader went away. Spelled out,
+# since the signal module has no SIGPIPE on Windows.
+EXIT_BROKEN_PIPE = 141
 FAIL_ON_CHOICES = [s.value for s in Severity] + ["never"]
 # The org command's defaults, spelled here so that parsing arguments imports no boto3.
 ORG_ROLE_NAME = "OrganizationAccountAccessRole"
@@ -55,9 +68,6 @@ ORG_MAX_WORKERS_LIMIT = 64
 # run) and a ceiling that still catches a typo of a few extra digits (one day).
 DEADLINE_DEFAULT = 900
 DEADLINE_LIMIT = 86400
-# IAM role names (with an optional path) and STS session names, as AWS validates them.
-_ROLE_NAME = re.compile(r"^(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
-_SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
 
 
 class UsageError(Exception):
@@ -209,7 +219,55 @@ def _add_output_args(parser: argparse.ArgumentParser, *, default_dir: str) -> No
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the process exit code."""
+    """Run the command line; returns the process exit code.
+
+    A closed stdout or stderr pipe (``iam-auditor checks | head -1``) ends the run quietly
+    with ``EXIT_BROKEN_PIPE``: the reader has all it wanted, and a traceback would only
+    bury what it printed.
+    """
+    try:
+        try:
+            return _run(argv)
+        finally:
+            # Flushed here, where a broken pipe can still be caught: the interpreter's own
+            # flush at exit would report it on stderr and exit 120. Also after SystemExit
+            # (argparse's --help and --version).
+            if sys.stdout is not None:
+                sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_output()
+        return EXIT_BROKEN_PIPE
+
+
+def _discard_output() -> None:
+    """Point stdout, and stderr if its pipe is broken too, at the null device.
+
+    Python keeps what it could not write in the stream's buffer and tries again at exit;
+    written to the null device, that last flush succeeds and says nothing.
+    """
+    _to_null(sys.stdout)
+    if sys.stderr is not None:
+        try:
+            sys.stderr.flush()
+        except OSError:
+            _to_null(sys.stderr)
+
+
+def _to_null(stream: TextIO | None) -> None:
+    if stream is None:
+        return
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):  # replaced by an object with no descriptor (a test's capture)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     level = logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING
     logging.basicConfig(level=level, format="iam-auditor: %(levelname)s %(name)s: %(message)s")
@@ -238,6 +296,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     settings, formats, only = _common_options(args)
     settings = _with_deadline(settings, args.deadline)
+    _check_assume_options(args)
     if args.send_to_security_hub and args.from_snapshot is not None:
         raise UsageError("--send-to-security-hub needs a live audit, not --from-snapshot")
     # Read before any AWS call, so a bad baseline is one line and exit 2 with nothing done.
@@ -288,10 +347,11 @@ def cmd_org(args: argparse.Namespace) -> int:
     settings = _with_deadline(settings, args.deadline)
     max_workers = _parse_max_workers(args.max_workers)
     accounts = _parse_accounts(args.accounts)
-    if not _ROLE_NAME.match(args.role_name):
-        raise UsageError(f"--role-name {args.role_name!r} is not an IAM role name")
-    if not _SESSION_NAME.match(args.session_name):
-        raise UsageError(f"--session-name {args.session_name!r}: 2 to 64 of A-Z a-z 0-9 +=,.@_-")
+    if not is_role_name(args.role_name):
+        raise UsageError(
+            f"--role-name {args.role_name!r} is not an IAM role name: {ROLE_NAME_RULE}"
+        )
+    _check_assume_options(args)
     display = None if args.quiet else console.OrgConsole()
     try:
         session = make_session(profile=args.profile, region=args.region)
@@ -344,6 +404,15 @@ def _write_account(
     return [str(p) for p in paths]
 
 
+def _check_assume_options(args: argparse.Namespace) -> None:
+    """``--session-name`` and ``--external-id`` by the rules the Lambda applies to them."""
+    if not is_session_name(args.session_name):
+        raise UsageError(f"--session-name {args.session_name!r}: {SESSION_NAME_RULE}")
+    if args.external_id is not None and not is_external_id(args.external_id):
+        # Not echoed: an external id is not a secret, but it is not ours to print either.
+        raise UsageError(f"--external-id is not a valid external id ({EXTERNAL_ID_RULE})")
+
+
 def _parse_max_workers(text: str) -> int:
     try:
         value = int(text.strip())
@@ -363,7 +432,7 @@ def _parse_accounts(text: str | None) -> list[str] | None:
     if not ids:
         raise UsageError("--accounts needs at least one 12-digit account id")
     for account_id in ids:
-        if not ACCOUNT_ID.match(account_id):
+        if not is_account_id(account_id):
             raise UsageError(f"--accounts: {account_id!r} is not a 12-digit account id")
     return ids
 

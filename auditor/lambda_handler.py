@@ -38,9 +38,18 @@ from typing import TYPE_CHECKING, Any, overload
 
 from auditor.analyze import EXIT_FAIL, EXIT_INCOMPLETE, EXIT_OK, exit_code
 from auditor.audit import TOOL, run_audit
-from auditor.config import ACCOUNT_ID, Settings, parse_config
+from auditor.config import Settings, parse_config
 from auditor.logsafe import limit_wire_loggers, protect_handlers
 from auditor.model import AccountOutcome, Report, Severity, Status
+from auditor.names import (
+    EXTERNAL_ID_RULE,
+    ROLE_NAME_RULE,
+    is_account_id,
+    is_bucket_name,
+    is_external_id,
+    is_key_segment,
+    is_role_name,
+)
 from auditor.report import Format, render
 from auditor.sink import S3Sink, SinkError, describe_s3_error
 
@@ -90,11 +99,8 @@ ERROR_MAX = 1000
 WORST_ERROR_MAX = 300
 NAME_MAX = 100
 
-# S3's bucket naming rules (lowercase letters, digits, dots, hyphens; 3-63 characters).
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
-_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
-_PREFIX_PART = re.compile(r"^[\w!\-.*'()=+@,;:&$ ]+$")
+# Read with fullmatch: the key may not hold a line break, nor the bucket name end in one.
+_S3_URI = re.compile(r"s3://([^/]+)/(.+)")
 
 
 class Mode(enum.Enum):
@@ -143,7 +149,7 @@ class LambdaSettings:
         bucket = get(ENV_BUCKET)
         if bucket is None:
             raise HandlerError(f"{ENV_BUCKET} is not set: name the S3 bucket reports go to")
-        if not _BUCKET.match(bucket):
+        if not is_bucket_name(bucket):
             raise HandlerError(f"{ENV_BUCKET}={bucket!r} is not an S3 bucket name")
         config_text = environ.get(ENV_CONFIG) or None
         config_s3_uri = get(ENV_CONFIG_S3_URI)
@@ -158,12 +164,14 @@ class LambdaSettings:
             valid = " or ".join(repr(m.value) for m in Mode)
             raise HandlerError(f"{ENV_MODE}={mode_text!r} is not valid; use {valid}") from None
         role_name = get(ENV_ROLE_NAME) or DEFAULT_ROLE_NAME
-        if not _ROLE_NAME.match(role_name):
-            raise HandlerError(f"{ENV_ROLE_NAME}={role_name!r} is not an IAM role name")
+        if not is_role_name(role_name):
+            raise HandlerError(
+                f"{ENV_ROLE_NAME}={role_name!r} is not an IAM role name: {ROLE_NAME_RULE}"
+            )
         external_id = get(ENV_EXTERNAL_ID)
-        if external_id is not None and not _EXTERNAL_ID.match(external_id):
+        if external_id is not None and not is_external_id(external_id):
             # Not echoed: an external id is not a secret, but it is not ours to print either.
-            raise HandlerError(f"{ENV_EXTERNAL_ID} is not a valid external id (2-1224 characters)")
+            raise HandlerError(f"{ENV_EXTERNAL_ID} is not a valid external id ({EXTERNAL_ID_RULE})")
         return cls(
             bucket=bucket,
             prefix=_prefix(get(ENV_PREFIX)),
@@ -185,8 +193,7 @@ def _prefix(text: str | None) -> str:
     if not parts:
         return DEFAULT_PREFIX
     for part in parts:
-        # "." and ".." are legal in keys but read as paths by every tool that syncs them.
-        if part in {".", ".."} or not _PREFIX_PART.match(part):
+        if not is_key_segment(part):
             raise HandlerError(f"{ENV_PREFIX}={text!r}: {part!r} is not a usable key segment")
     return "/".join(parts)
 
@@ -207,8 +214,8 @@ def _max_workers(text: str | None) -> int:
 
 def parse_s3_uri(uri: str, *, name: str = "S3 URI") -> tuple[str, str]:
     """``s3://bucket/key`` -> ``(bucket, key)``; ``HandlerError`` for anything else."""
-    match = re.match(r"^s3://([^/]+)/(.+)$", uri)
-    if match is None or not _BUCKET.match(match.group(1)):
+    match = _S3_URI.fullmatch(uri)
+    if match is None or not is_bucket_name(match.group(1)):
         raise HandlerError(f"{name}={uri!r} is not an s3://bucket/key URI")
     return match.group(1), match.group(2)
 
@@ -434,18 +441,16 @@ def parse_event(event: Any) -> Request:
     if "account_id" not in event:
         return Request(EventKind.SCHEDULED)
     account_id = event["account_id"]
-    if not isinstance(account_id, str) or not ACCOUNT_ID.match(account_id):
+    if not is_account_id(account_id):
         raise HandlerError(f"event account_id {account_id!r} is not a 12-digit account id")
     role_name = event.get("role_name") or None
-    if role_name is not None and (
-        not isinstance(role_name, str) or not _ROLE_NAME.match(role_name)
-    ):
-        raise HandlerError(f"event role_name {role_name!r} is not an IAM role name")
+    if role_name is not None and not is_role_name(role_name):
+        raise HandlerError(
+            f"event role_name {role_name!r} is not an IAM role name: {ROLE_NAME_RULE}"
+        )
     external_id = event.get("external_id") or None
-    if external_id is not None and (
-        not isinstance(external_id, str) or not _EXTERNAL_ID.match(external_id)
-    ):
-        raise HandlerError("event external_id is not a valid external id (2-1224 characters)")
+    if external_id is not None and not is_external_id(external_id):
+        raise HandlerError(f"event external_id is not a valid external id ({EXTERNAL_ID_RULE})")
     name = event.get("name")
     return Request(
         EventKind.MEMBER,
@@ -1118,7 +1123,7 @@ class LogProgress:
 
 def _result_identity(item: Mapping[str, Any], where: str) -> tuple[str, str]:
     account_id = item.get("account_id")
-    if not isinstance(account_id, str) or not ACCOUNT_ID.match(account_id):
+    if not is_account_id(account_id):
         raise HandlerError(
             f"aggregate: {where} has no 12-digit account_id "
             f"(keys: {', '.join(sorted(map(str, item))) or 'none'})"
@@ -1141,7 +1146,7 @@ def child_result(execution: Any, status: str, where: str) -> dict[str, Any]:
         raise HandlerError(f"aggregate: {where} is not a child execution object")
     given = _json_object(execution.get("Input")) or {}
     account_id = given.get("account_id")
-    if not isinstance(account_id, str) or not ACCOUNT_ID.match(account_id):
+    if not is_account_id(account_id):
         account_id = None
     name = given.get("name")
     name = name if isinstance(name, str) else ""

@@ -25,7 +25,7 @@ EXAMPLE = REPO / "config.example.toml"
 
 KNOWN = {"KEY-002", "ROLE-005", "AA-001", "PWD-001"}
 
-# The catalog's ids (CHECKS.md), for loading the example before every check is registered.
+# The catalog's ids (docs/architecture.md), for loading the example before checks register.
 CATALOG_IDS = (
     [f"ROOT-00{n}" for n in range(1, 6)]
     + [f"PWD-00{n}" for n in range(1, 6)]
@@ -251,6 +251,21 @@ ERRORS = [
         1,
         "trusted_account_ids #2",
         'expected a 12-digit account id, got string "12345"',
+    ),
+    (
+        # "$" also matches before a final newline: the id must be checked whole.
+        "account id ending in a newline",
+        'trusted_account_ids = ["111122223333\\n"]\n',
+        1,
+        "trusted_account_ids #1",
+        'expected a 12-digit account id, got string "111122223333\\n"',
+    ),
+    (
+        "account id in another script's digits",
+        'trusted_account_ids = ["' + "\u0661" * 12 + '"]\n',
+        1,
+        "trusted_account_ids #1",
+        "expected a 12-digit account id",
     ),
     (
         "account id as a number",

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from auditor.names import is_account_id, is_unique_id
 from auditor.policy.document import Condition, Effect, Policy, Statement, parse_policy
 from auditor.snapshot import AuthorizationDetails, Role
 
@@ -84,10 +85,7 @@ _ID_KEYS = frozenset(
 _ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
 _ORG_PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
 
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
 _WILDCARD = re.compile(r"[*?]")
-# IAM writes a deleted user's or role's unique id in place of its ARN.
-_UNIQUE_ID = re.compile(r"^A(?:ROA|IDA)[0-9A-Z]{8,}$")
 # An ARN whose literal prefix reaches a concrete account (or, for account-less ARNs such as
 # S3 buckets, a concrete resource name): a wildcard after that still names one owner.
 _OWNED_ARN_PREFIX = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:(?:\d{12}:|:[^:*?/]+)")
@@ -502,7 +500,7 @@ class TrustGrant:
     @property
     def is_unique_id(self) -> bool:
         """An AWS principal written as a unique id (``AROA…``, ``AIDA…``): it was deleted."""
-        return self.principal_type == "AWS" and _UNIQUE_ID.match(self.principal) is not None
+        return self.principal_type == "AWS" and is_unique_id(self.principal)
 
     @property
     def is_account_root(self) -> bool:
@@ -530,11 +528,11 @@ class TrustGrant:
 
 def account_of(principal: str) -> str | None:
     """The account of an AWS principal: a bare 12-digit id, or an ARN's account field."""
-    if _ACCOUNT_ID.match(principal):
+    if is_account_id(principal):
         return principal
     if principal.startswith("arn:"):
         parts = principal.split(":", 5)
-        if len(parts) == 6 and _ACCOUNT_ID.match(parts[4]):
+        if len(parts) == 6 and is_account_id(parts[4]):
             return parts[4]
     return None
 

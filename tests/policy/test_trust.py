@@ -504,10 +504,24 @@ def test_trusting_accounts() -> None:
         ("arn:aws:iam::12345:root", None),
         ("arn:aws:iam", None),
         ("AIDAEXAMPLE", None),
+        # Whole values only: "$" also matches before a final newline, \d any script's digits.
+        (f"{VENDOR}\n", None),
+        (f"arn:aws:iam::{VENDOR}\n:root", None),
+        ("٤٤٤٤٥٥٥٥٦٦٦٦", None),
+        ("arn:aws:iam::٤٤٤٤٥٥٥٥٦٦٦٦:root", None),
     ],
 )
 def test_account_of(value: str, expected: str | None) -> None:
     assert account_of(value) == expected
+
+
+@pytest.mark.parametrize("principal", [f"{VENDOR}\n", "AROAEXAMPLEEXAMPLE1234\n", "٤٤٤٤٥٥٥٥٦٦٦٦"])
+def test_a_principal_with_a_line_break_or_foreign_digits_names_no_account(principal: str) -> None:
+    (grant,) = trust_grants(role("r", trust=doc(allow({"AWS": principal}))))
+    assert grant.account_id is None
+    assert not grant.is_account_root
+    assert not grant.is_unique_id
+    assert trusting_accounts(role("r", trust=doc(allow({"AWS": principal})))) == set()
 
 
 def test_unreadable_statements_are_problems_not_grants() -> None:
