@@ -1,9 +1,9 @@
 """Scale benchmark: API calls, wall time and peak memory of one audit, by account size.
 
 For each size N: a fresh moto server (in this process) and Access Analyzer stub, an
-account of N users (one access key each) and N/5 roles built straight into moto's
-objects, then the installed ``iam-auditor audit`` run as a subprocess against them,
-writing JSON, CSV and HTML. Measured:
+account of N users (one access key each, a real virtual MFA device for each MFA user)
+and N/5 roles built straight into moto's objects, then the installed ``iam-auditor
+audit`` run as a subprocess against them, writing JSON, CSV and HTML. Measured:
 
 - API calls, counted where they arrive (the moto server's WSGI app and the stub), so the
   count includes retries and does not depend on the auditor reporting honestly; the
@@ -11,7 +11,9 @@ writing JSON, CSV and HTML. Measured:
 - wall seconds of the CLI process;
 - peak RSS of the CLI process, from the kernel's accounting of that one child (wait4).
 
-Run ``python -m benchmarks.scale [--sizes 100,1000,5000]``; it prints a Markdown table.
+Run ``python -m benchmarks.scale [--sizes 100,1000,5000]``; it prints a Markdown table,
+and exits 1 when an IAM operation's calls grow with the account beyond the pages its size
+needs (``unexplained_growth``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ from auditor.testing.access_analyzer import ANY_REGION, analyzer
 from auditor.testing.server import access_analyzer_stub, cli_env, moto_server
 
 DEFAULT_SIZES = (100, 1000, 5000)
+# The largest page IAM's List* calls allow (MaxItems); the auditor asks for it.
+IAM_PAGE_SIZE = 1000
+VIRTUAL_MFA = "iam:ListVirtualMFADevices"
 CLI = (str(Path(sys.executable).parent / "iam-auditor"),)
 # Exit codes of a finished audit: clean, findings at or above --fail-on, incomplete.
 AUDIT_DONE = frozenset({0, 1, 3})
@@ -63,11 +68,47 @@ class Measurement:
     peak_rss_bytes: int | None
     exit_code: int
     findings: int | None = None
+    virtual_mfa_devices: int = 0
 
     @property
     def iam_calls(self) -> int:
         """Calls to IAM alone: the part that must not grow with the account."""
         return sum(n for op, n in self.calls_by_operation.items() if op.startswith("iam:"))
+
+
+def pages(items: int) -> int:
+    """Pages of ``IAM_PAGE_SIZE`` moto answers for ``items``: ⌈items/1000⌉, or one more.
+
+    moto, unlike AWS, answers a full last page with a marker, then an empty page.
+    """
+    return items // IAM_PAGE_SIZE + 1
+
+
+def unexplained_growth(results: Sequence[Measurement]) -> list[str]:
+    """One line per IAM operation whose calls grow with the account more than pages do.
+
+    Every IAM operation must cost what it costs for the smallest size, except
+    ``ListVirtualMFADevices``, which may take the pages its devices need; moto answers
+    ``GetAccountAuthorizationDetails`` in one page whatever the size.
+    """
+    if not results:
+        return []
+    smallest = min(results, key=lambda m: m.users)
+    problems = []
+    for m in results:
+        for op, n in sorted(m.calls_by_operation.items()):
+            if not op.startswith("iam:"):
+                continue
+            if op == VIRTUAL_MFA:
+                allowed = pages(m.virtual_mfa_devices)
+            else:
+                allowed = smallest.calls_by_operation.get(op, 0)
+            if n > allowed:
+                problems.append(
+                    f"{op}: {n} calls at {m.users} users, {allowed} expected "
+                    f"({m.virtual_mfa_devices} virtual MFA devices)"
+                )
+    return problems
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -200,7 +241,7 @@ def measure(
         tempfile.TemporaryDirectory(prefix="iam-auditor-bench-") as tmp,
     ):
         server.reset()  # moto's backends are per process, not per server: start empty
-        moto_account.bulk_create(users=users, roles=role_count, keys_per_user=1)
+        made = moto_account.bulk_create(users=users, roles=role_count, keys_per_user=1)
         moto_account.set_root_state(access_keys_present=False, mfa_enabled=True)
         server.recorder.clear()
         out_dir = Path(tmp) / "reports"
@@ -233,6 +274,7 @@ def measure(
             peak_rss_bytes=stats.peak_rss_bytes,
             exit_code=stats.returncode,
             findings=len(findings) if isinstance(findings, list) else None,
+            virtual_mfa_devices=made.virtual_mfa_devices,
         )
 
 
@@ -299,7 +341,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             json.dumps([asdict(m) | {"iam_calls": m.iam_calls} for m in results], indent=1) + "\n",
             encoding="utf-8",
         )
-    return 0
+    problems = unexplained_growth(results)
+    for line in problems:
+        print(f"IAM calls grow with the account: {line}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

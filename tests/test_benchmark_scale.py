@@ -13,8 +13,10 @@ from benchmarks.scale import (
     client_counted_calls,
     markdown_table,
     measure,
+    pages,
     parse_sizes,
     run_measured,
+    unexplained_growth,
 )
 
 # Stands in for `iam-auditor audit`: the same environment, arguments and output files.
@@ -111,6 +113,7 @@ def test_measure_counts_what_the_cli_asked_for(tmp_path: Path) -> None:
     }
     assert (result.api_calls, result.iam_calls, result.client_counted_calls) == (4, 2, 4)
     assert result.findings == 50  # the CLI saw the bulk-built account
+    assert 0 < result.virtual_mfa_devices < 50  # its MFA users' devices, really there
     assert (result.users, result.roles, result.exit_code) == (50, 5, 1)
     assert result.peak_rss_bytes is not None and result.peak_rss_bytes > 0
 
@@ -120,3 +123,39 @@ def test_measure_fails_loudly_when_the_audit_did_not_run(tmp_path: Path) -> None
     fake.write_text("import sys; print('no credentials', file=sys.stderr); sys.exit(2)")
     with pytest.raises(RuntimeError, match="exited 2:\nno credentials"):
         measure(3, cli=[sys.executable, str(fake)])
+
+
+def _sized(users: int, devices: int, virtual_mfa_calls: int, summary: int = 1) -> Measurement:
+    return Measurement(
+        users=users,
+        roles=0,
+        api_calls=0,
+        calls_by_operation={
+            "access-analyzer:ListAnalyzers": 17,
+            "iam:GetAccountSummary": summary,
+            "iam:ListVirtualMFADevices": virtual_mfa_calls,
+        },
+        client_counted_calls=None,
+        wall_seconds=1.0,
+        peak_rss_bytes=None,
+        exit_code=1,
+        virtual_mfa_devices=devices,
+    )
+
+
+def test_pages_are_those_moto_answers_at_the_largest_page() -> None:
+    assert [pages(n) for n in (0, 17, 999, 1000, 1500)] == [1, 1, 1, 2, 2]
+
+
+def test_unexplained_growth_names_iam_calls_that_grow_with_the_account() -> None:
+    # A second page for 1,700 devices is the size, not a regression.
+    assert unexplained_growth([_sized(100, 17, 1), _sized(10000, 1700, 2)]) == []
+    # Devices listed 100 a page: 855 of them cost 9 calls.
+    assert unexplained_growth([_sized(100, 17, 1), _sized(5000, 855, 9)]) == [
+        "iam:ListVirtualMFADevices: 9 calls at 5000 users, 1 expected (855 virtual MFA devices)"
+    ]
+    grown = unexplained_growth([_sized(5000, 855, 1, summary=5000), _sized(100, 17, 1)])
+    assert grown == [
+        "iam:GetAccountSummary: 5000 calls at 5000 users, 1 expected (855 virtual MFA devices)"
+    ]
+    assert unexplained_growth([]) == []

@@ -265,15 +265,20 @@ def _collect_access_analyzer(
 
     The source counts as collected once the regions are known, even if every region's
     call then failed: AA-001 turns each regional gap into an ERROR naming that region's
-    operation and error, which says more than one account-wide "not collected".
+    operation and error, which says more than one account-wide "not collected". Its
+    clients use ``FAIL_FAST_CONFIG`` (see ``Deadline.fail_fast_config``), not the large
+    IAM reads' adaptive retries.
     """
     if out.late(Source.ACCESS_ANALYZER):
         return
+    # Fail fast (3 attempts, short timeouts), DescribeRegions included: only AA-001 needs
+    # this source, and an unanswering region must not stall the audit for a minute.
+    config = out.deadline.fail_fast_config()
     try:
-        ec2 = session.client("ec2", region_name=region, config=out.deadline.config())
+        ec2 = session.client("ec2", region_name=region, config=config)
         state, regional_gaps = access_analyzer.fetch_access_analyzer(
             ec2,
-            lambda r: session.client("accessanalyzer", region_name=r, config=out.deadline.config()),
+            lambda r: session.client("accessanalyzer", region_name=r, config=config),
             partition=partition,
             progress=progress,
         )

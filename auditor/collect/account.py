@@ -1,9 +1,9 @@
 """Account-wide IAM settings: summary, password policy, virtual MFA, certificates, IdPs.
 
-Each function makes one call (or one call per page) and returns the snapshot's typed
-part. AWS errors leave as ``SourceError`` naming the operation, except the one answer
-that is data rather than failure: ``NoSuchEntity`` from ``GetAccountPasswordPolicy``
-means the account has no password policy.
+Each function makes one call (or one call per page, asking for the largest page IAM
+allows) and returns the snapshot's typed part. AWS errors leave as ``SourceError`` naming
+the operation, except the one answer that is data rather than failure: ``NoSuchEntity``
+from ``GetAccountPasswordPolicy`` means the account has no password policy.
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ VIRTUAL_MFA = "iam:ListVirtualMFADevices"
 SERVER_CERTIFICATES = "iam:ListServerCertificates"
 SAML_PROVIDERS = "iam:ListSAMLProviders"
 OIDC_PROVIDERS = "iam:ListOpenIDConnectProviders"
+
+# IAM's MaxItems allows 1 to 1,000 and defaults to 100: without asking, 1,256 virtual MFA
+# devices cost 13 calls instead of 2, and the call count grew with the users.
+PAGE_SIZE = 1000
 
 
 def fetch_account_summary(iam: IAMClient) -> dict[str, int]:
@@ -93,7 +97,10 @@ def fetch_virtual_mfa_devices(iam: IAMClient) -> tuple[VirtualMfaDevice, ...]:
     """Every virtual MFA device, assigned or not (all pages)."""
     devices: list[VirtualMfaDevice] = []
     with guarded(VIRTUAL_MFA):
-        for page in iam.get_paginator("list_virtual_mfa_devices").paginate(AssignmentStatus="Any"):
+        pages = iam.get_paginator("list_virtual_mfa_devices").paginate(
+            AssignmentStatus="Any", PaginationConfig={"PageSize": PAGE_SIZE}
+        )
+        for page in pages:
             devices.extend(build_virtual_mfa_device(i) for i in page.get("VirtualMFADevices") or ())
     return tuple(devices)
 
@@ -102,7 +109,10 @@ def fetch_server_certificates(iam: IAMClient) -> tuple[ServerCertificate, ...]:
     """Metadata of every server certificate stored in IAM (never the certificate body)."""
     certs: list[ServerCertificate] = []
     with guarded(SERVER_CERTIFICATES):
-        for page in iam.get_paginator("list_server_certificates").paginate():
+        pages = iam.get_paginator("list_server_certificates").paginate(
+            PaginationConfig={"PageSize": PAGE_SIZE}
+        )
+        for page in pages:
             for item in page.get("ServerCertificateMetadataList") or ():
                 certs.append(
                     ServerCertificate(

@@ -1,10 +1,12 @@
 """Credentials, client configuration and API-call accounting for the collectors.
 
 ``make_session`` builds the boto3 session an audit runs with: a named profile or the
-environment, optionally narrowed to an assumed role. Every client is created with
-``CLIENT_CONFIG`` (adaptive retries, bounded timeouts) and never with an explicit
-endpoint, so boto3's own ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_<SERVICE>`` settings keep
-working. ``CallRecorder`` hooks the session's event system and counts calls per operation
+environment, optionally narrowed to an assumed role. Clients are created with
+``CLIENT_CONFIG`` (adaptive retries, 11 attempts a call, bounded timeouts) - except the
+per-region Access Analyzer listing, whose ``FAIL_FAST_CONFIG`` gives up after 3 attempts
+with short timeouts - and never with an explicit endpoint, so boto3's own
+``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_<SERVICE>`` settings keep working.
+``CallRecorder`` hooks the session's event system and counts calls per operation
 (``iam:GetCredentialReport``) so the benchmark and the tests can prove how few calls an
 audit makes and that every one of them is on the read-only allow-list. ``Deadline`` bounds
 a whole collection: once it has passed, every further call and retry of the session's
@@ -43,12 +45,25 @@ if TYPE_CHECKING:
     from botocore.model import OperationModel
 
 # Adaptive mode adds client-side rate limiting on top of standard retries, which is what
-# keeps a large account's paginated reads from being throttled into failure.
+# keeps a large account's paginated reads from being throttled into failure. botocore reads
+# a Config's max_attempts as retries: 10 means 11 attempts a call.
 CLIENT_CONFIG = Config(
     retries={"mode": "adaptive", "max_attempts": 10},
     connect_timeout=10,
     read_timeout=60,
     user_agent_extra="iam-auditor",
+)
+
+# Access Analyzer is listed in every enabled region (~17) for one check. A region that
+# answers 5xx or nothing must become that region's ERROR in seconds: ten back-offs per
+# region held whole audits for over a minute. A blip still gets two more tries.
+FAIL_FAST_ATTEMPTS = 3
+FAIL_FAST_CONFIG = CLIENT_CONFIG.merge(
+    Config(
+        retries={"mode": "standard", "total_max_attempts": FAIL_FAST_ATTEMPTS},
+        connect_timeout=5,
+        read_timeout=10,
+    )
 )
 
 # How long one collection may take by default: AWS Lambda's longest run, so an audit
@@ -144,17 +159,33 @@ class Deadline:
         service = _ACTION_PREFIX.get(service, service)
         self.check(f"{service}:{operation}" if operation else "the next request")
 
-    def config(self, base: Config = CLIENT_CONFIG) -> Config:
-        """``base`` with the user's retry settings and timeouts cut to the time left."""
-        return bounded_config(with_retry_environment(base), self.remaining())
+    def config(self, base: Config = CLIENT_CONFIG, *, at_most: int | None = None) -> Config:
+        """``base`` with the user's retry settings and timeouts cut to the time left.
+
+        ``at_most`` caps the attempts a call that ``AWS_MAX_ATTEMPTS`` may ask for.
+        """
+        return bounded_config(with_retry_environment(base, at_most=at_most), self.remaining())
+
+    def fail_fast_config(self) -> Config:
+        """``FAIL_FAST_CONFIG`` for this deadline: ``AWS_MAX_ATTEMPTS`` may only lower it.
+
+        A user raises ``AWS_MAX_ATTEMPTS`` to ride out throttling of the large IAM reads;
+        letting that also multiply the tries of every region's optional listing would
+        bring back the stall this configuration exists to prevent. A lower value (``1``:
+        no retries at all) is honoured.
+        """
+        return self.config(FAIL_FAST_CONFIG, at_most=FAIL_FAST_ATTEMPTS)
 
 
-def with_retry_environment(base: Config, environ: Mapping[str, str] | None = None) -> Config:
+def with_retry_environment(
+    base: Config, environ: Mapping[str, str] | None = None, *, at_most: int | None = None
+) -> Config:
     """``base``, but with ``AWS_RETRY_MODE`` / ``AWS_MAX_ATTEMPTS`` when the user set them.
 
     An explicit client ``Config`` hides these standard variables from botocore; a user who
     sets them means them, so they are applied here. ``AWS_MAX_ATTEMPTS`` counts the first
-    attempt too, as everywhere in the AWS SDKs. Unset or unreadable values keep ``base``.
+    attempt too, as everywhere in the AWS SDKs; with ``at_most`` it is applied only up to
+    that many attempts. Unset or unreadable values keep ``base``.
     """
     env = os.environ if environ is None else environ
     retries: dict[str, Any] = dict(getattr(base, "retries", None) or {})
@@ -164,7 +195,9 @@ def with_retry_environment(base: Config, environ: Mapping[str, str] | None = Non
     attempts = env.get("AWS_MAX_ATTEMPTS", "").strip()
     if attempts.isdigit() and int(attempts) >= 1:
         retries.pop("max_attempts", None)
-        retries["total_max_attempts"] = int(attempts)
+        retries["total_max_attempts"] = (
+            int(attempts) if at_most is None else min(int(attempts), at_most)
+        )
     if retries == (getattr(base, "retries", None) or {}):
         return base
     return base.merge(Config(retries=retries))  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ connections closed without an answer, and answers delayed by ``delay`` seconds -
 the seed: each is a hash of the seed, the request's operation, region, path and body, its
 retry attempt (botocore's ``amz-sdk-request`` header) and how often that exact request
 was seen, so the threads' interleaving does not change which requests fail. ``FaultStats``
-counts requests, faults by kind and retries observed.
+counts requests (also per region), faults by kind and retries observed.
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def attempt_of(header: str | None) -> int:
 
 
 class FaultStats:
-    """Thread-safe counts: requests seen (by operation), faults injected (by kind), retries.
+    """Thread-safe counts: requests seen (by operation, and region), faults (by kind), retries.
 
     A retry is a request whose ``amz-sdk-request`` header says it is attempt 2 or later
     of one API call, so the count is what the client did, not what the proxy guessed.
@@ -176,15 +176,17 @@ class FaultStats:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.requests: Counter[str] = Counter()
+        self.requests_by_region: Counter[tuple[str, str]] = Counter()
         self.faults: Counter[FaultKind] = Counter()
         self.faults_by_operation: Counter[str] = Counter()
         self.retries_by_operation: Counter[str] = Counter()
         self._seen: Counter[str] = Counter()
 
-    def record(self, operation: str, key: str, attempt: int) -> int:
+    def record(self, operation: str, key: str, attempt: int, region: str | None = None) -> int:
         """Count one request; returns how many times this exact ``key`` was seen before."""
         with self._lock:
             self.requests[operation] += 1
+            self.requests_by_region[(operation, region or "-")] += 1
             if attempt > 1:
                 self.retries_by_operation[operation] += 1
             occurrence = self._seen[key]
@@ -197,10 +199,17 @@ class FaultStats:
             self.faults[kind] += 1
             self.faults_by_operation[operation] += 1
 
+    def in_regions(self, operation: str) -> dict[str, int]:
+        """Requests for ``operation`` per region of their signature (``-``: none), sorted."""
+        with self._lock:
+            found = {r: n for (op, r), n in self.requests_by_region.items() if op == operation}
+        return dict(sorted(found.items()))
+
     def reset(self) -> None:
         """Forget everything counted (and every request seen, so decisions start over)."""
         with self._lock:
             self.requests.clear()
+            self.requests_by_region.clear()
             self.faults.clear()
             self.faults_by_operation.clear()
             self.retries_by_operation.clear()
@@ -409,7 +418,7 @@ def fault_proxy(
             region = region_from_authorization(self.headers.get("Authorization"))
             key = request_key(operation, region, self.command, self.path, body, attempt=attempt)
             current = proxy.plan
-            occurrence = proxy.stats.record(operation, key, attempt)
+            occurrence = proxy.stats.record(operation, key, attempt, region)
             decision = current.decide(f"{key}\0{occurrence}", operation)
             if decision is not None:
                 kind, rule = decision

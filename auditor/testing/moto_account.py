@@ -566,6 +566,18 @@ class BulkAccount:
     console_users: int
     mfa_users: int
     inline_policies: int
+    virtual_mfa_devices: int = 0
+
+
+def _enable_mfa(backend: Any, user_name: str, *, virtual: bool) -> None:
+    if virtual:
+        # Through the backend, which links the device to its user as EnableMFADevice
+        # does; enabling it on the user object alone would leave the device unassigned.
+        device = backend.create_virtual_mfa_device(user_name, "/")
+        backend.enable_mfa_device(user_name, device.serial_number, "1", "2")
+    else:
+        serial = f"arn:{backend.partition}:iam::{backend.account_id}:mfa/{user_name}"
+        backend.users[user_name].enable_mfa_device(serial, "1", "2")
 
 
 def bulk_create(
@@ -580,6 +592,7 @@ def bulk_create(
     inline_policy_fraction: float = 0.1,
     seed: int = 0,
     prefix: str = "bulk",
+    virtual_mfa: bool = True,
 ) -> BulkAccount:
     """Fill the account with a realistic mix of principals, straight in moto's objects.
 
@@ -588,6 +601,9 @@ def bulk_create(
     console password (some with MFA) or an inline policy; every user is in one of
     ``groups`` groups (default one per 100 users, at most AWS's 300) that hold a narrow
     customer policy; roles trust Lambda, EC2 or another account and are used or not.
+    With ``virtual_mfa`` (the default) each MFA user's device is a real virtual MFA
+    device, assigned to the user, so ``ListVirtualMFADevices`` lists as many as there
+    are MFA users, as in AWS; without it the users have MFA and the list stays empty.
     """
     from moto.iam.models import AccessKeyLastUsed
 
@@ -625,7 +641,7 @@ def bulk_create(
                 user.password_last_used = utc_days_ago(rng.uniform(0, 200))
             if rng.random() < mfa_fraction:
                 mfa += 1
-                user.enable_mfa_device(f"arn:aws:iam::{account_id}:mfa/{name}", "1", "2")
+                _enable_mfa(backend, name, virtual=virtual_mfa)
         if rng.random() < inline_policy_fraction:
             inline += 1
             user.put_policy(f"{prefix}-inline", _INLINE_POLICY)
@@ -665,6 +681,7 @@ def bulk_create(
         console_users=console,
         mfa_users=mfa,
         inline_policies=inline,
+        virtual_mfa_devices=mfa if virtual_mfa else 0,
     )
 
 

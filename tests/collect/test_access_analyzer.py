@@ -1,18 +1,28 @@
-"""Access Analyzer: enabled regions, per-region analyzers, regional and account-wide gaps."""
+"""Access Analyzer: enabled regions, per-region analyzers, regional gaps, failing fast."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
+from botocore.retries.standard import ExponentialBackoff
 from botocore.stub import Stubber
 
-from auditor.collect.access_analyzer import fetch_access_analyzer, region_partition
+from auditor.checks import get_check
+from auditor.checks.registry import CheckContext
+from auditor.collect import collect
+from auditor.collect.access_analyzer import MAX_WORKERS, fetch_access_analyzer, region_partition
 from auditor.collect.common import SourceError
-from auditor.model import Source
+from auditor.collect.session import FAIL_FAST_ATTEMPTS, CallRecorder
+from auditor.demo import install_demo_access_analyzer
+from auditor.model import Source, Status
+from auditor.testing.access_analyzer import ANY_REGION, AnalyzerWorld
 
 ACCOUNT = "123456789012"
 REGIONS = [
@@ -168,3 +178,125 @@ def test_other_partitions_regions_are_kept_for_that_partition(ec2, regional):
 )
 def test_region_partition(region, partition):
     assert region_partition(region) == partition
+
+
+# --- every region at once, failing fast ------------------------------------------------------
+
+SEVENTEEN = [f"xx-test-{n}" for n in range(1, 18)]  # an account's default-enabled regions
+
+
+class _Pages:
+    def __init__(self, wait: Callable[[], None]) -> None:
+        self._wait = wait
+
+    def paginate(self, **_: Any) -> Iterator[dict[str, Any]]:
+        self._wait()
+        yield {"analyzers": []}
+
+
+class _GatedClient:
+    """An Access Analyzer client whose ListAnalyzers waits for every region's to start."""
+
+    def __init__(self, gate: threading.Barrier, threads: set[int]) -> None:
+        self._gate = gate
+        self._threads = threads
+
+    def get_paginator(self, operation: str) -> _Pages:
+        assert operation == "list_analyzers"
+        return _Pages(self._wait)
+
+    def _wait(self) -> None:
+        self._threads.add(threading.get_ident())
+        with contextlib.suppress(threading.BrokenBarrierError):
+            self._gate.wait()
+
+
+def test_every_region_is_listed_at_once(ec2):
+    ec2_client, ec2_stub = ec2
+    ec2_stub.add_response(
+        "describe_regions", {"Regions": [{"RegionName": r} for r in SEVENTEEN]}, {}
+    )
+    # Each listing waits (at most 5 s) until all seventeen are in flight: a pool smaller
+    # than the region count can never fill the barrier, which then breaks.
+    gate = threading.Barrier(len(SEVENTEEN), timeout=5)
+    threads: set[int] = set()
+
+    state, gaps = fetch_access_analyzer(ec2_client, lambda _r: _GatedClient(gate, threads))
+
+    assert not gate.broken, "the regions were listed in waves, not all at once"
+    assert (len(state.regions), gaps) == (17, ())
+    assert len(threads) == 17
+
+
+def test_region_threads_are_bounded(ec2):
+    ec2_client, ec2_stub = ec2
+    many = [f"xx-many-{n}" for n in range(1, 61)]
+    ec2_stub.add_response("describe_regions", {"Regions": [{"RegionName": r} for r in many]}, {})
+    gate = threading.Barrier(1)  # never waits
+    threads: set[int] = set()
+
+    state, _gaps = fetch_access_analyzer(ec2_client, lambda _r: _GatedClient(gate, threads))
+
+    assert len(state.regions) == 60
+    assert len(threads) <= MAX_WORKERS == 32
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore retries at once: attempts are counted, no test waits for back-offs."""
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
+
+
+def failing_everywhere(session: boto3.Session) -> AnalyzerWorld:
+    """Access Analyzer answering 500 InternalFailure in every region of ``session``."""
+    world = AnalyzerWorld()
+    world.fail(ANY_REGION, status=500, code="InternalFailure", message="We encountered an error")
+    install_demo_access_analyzer(session, world)
+    return world
+
+
+def attempts_by_region(world: AnalyzerWorld) -> dict[str, int]:
+    return dict(Counter(r.region or "?" for r in world.requests if r.operation == "ListAnalyzers"))
+
+
+def test_5xx_in_every_region_fails_fast_into_regional_errors(mocked, no_backoff):
+    world = failing_everywhere(mocked)
+    recorder = CallRecorder()
+    recorder.attach(mocked)
+
+    snap = collect(mocked, [Source.ACCESS_ANALYZER])
+
+    assert snap.access_analyzer is not None
+    regions = snap.access_analyzer.regions
+    assert len(regions) >= 10
+    # Three attempts in each region (the first and two retries), not adaptive mode's 11.
+    assert attempts_by_region(world) == dict.fromkeys(regions, FAIL_FAST_ATTEMPTS)
+    assert recorder.calls["access-analyzer:ListAnalyzers"] == len(regions)
+    assert recorder.attempts["access-analyzer:ListAnalyzers"] == 3 * len(regions)
+    assert recorder.retries["access-analyzer:ListAnalyzers"] == 2 * len(regions)
+    assert recorder.attempts["ec2:DescribeRegions"] == 1
+    assert snap.gap(Source.ACCESS_ANALYZER) is None  # the regions were known: regional gaps
+    assert sorted((g.region, g.operation, g.error) for g in snap.gaps) == [
+        (r, "access-analyzer:ListAnalyzers", "InternalFailure") for r in regions
+    ]
+
+    check = get_check("AA-001")
+    assert check is not None
+    results = {r.resource_name: r for r in check.run(snap, CheckContext())}
+    assert set(results) == set(regions)
+    for region, result in results.items():
+        assert result.status is Status.ERROR
+        assert result.detail == f"Analyzers in {region} could not be listed: InternalFailure."
+
+
+@pytest.mark.parametrize(("env", "attempts"), [("1", 1), ("2", 2), ("20", 3)])
+def test_aws_max_attempts_lowers_the_regional_listing_but_never_raises_it(
+    mocked, no_backoff, monkeypatch: pytest.MonkeyPatch, env: str, attempts: int
+):
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", env)
+    world = failing_everywhere(mocked)
+
+    snap = collect(mocked, [Source.ACCESS_ANALYZER])
+
+    assert snap.access_analyzer is not None
+    assert attempts_by_region(world) == dict.fromkeys(snap.access_analyzer.regions, attempts)

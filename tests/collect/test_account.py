@@ -1,4 +1,4 @@
-"""Account-level collectors: password policy, virtual MFA (root), certificates, IdPs."""
+"""Account-level collectors: password policy, virtual MFA (root), certificates, IdPs, pages."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ from auditor.collect.account import (
     fetch_virtual_mfa_devices,
 )
 from auditor.collect.common import SourceError
+from auditor.collect.session import CallRecorder
 from auditor.snapshot import PasswordPolicy
+from auditor.testing import moto_account
 
 ACCOUNT = "123456789012"
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -138,7 +140,7 @@ def test_virtual_mfa_pages(stubbed):
             "IsTruncated": True,
             "Marker": "next",
         },
-        {"AssignmentStatus": "Any"},
+        {"AssignmentStatus": "Any", "MaxItems": 1000},
     )
     stubber.add_response(
         "list_virtual_mfa_devices",
@@ -146,7 +148,7 @@ def test_virtual_mfa_pages(stubbed):
             "VirtualMFADevices": [{"SerialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/unassigned"}],
             "IsTruncated": False,
         },
-        {"AssignmentStatus": "Any", "Marker": "next"},
+        {"AssignmentStatus": "Any", "MaxItems": 1000, "Marker": "next"},
     )
 
     alice, spare = fetch_virtual_mfa_devices(client)
@@ -154,6 +156,20 @@ def test_virtual_mfa_pages(stubbed):
     assert (alice.user_arn, alice.user_name) == (f"arn:aws:iam::{ACCOUNT}:user/alice", "alice")
     assert alice.enable_date == WHEN
     assert (spare.user_arn, spare.user_name, spare.enable_date) == (None, None, None)
+
+
+def test_1500_virtual_mfa_devices_take_two_calls(mocked: boto3.Session):
+    # moto pages ListVirtualMFADevices by MaxItems and Marker, defaulting to 100 as AWS does.
+    backend = moto_account.iam_backend(ACCOUNT)
+    for n in range(1500):
+        backend.create_virtual_mfa_device(f"device-{n:04d}", "/")
+    recorder = CallRecorder()
+    recorder.attach(mocked)
+
+    devices = fetch_virtual_mfa_devices(mocked.client("iam", region_name="us-east-1"))
+
+    assert len({d.serial_number for d in devices}) == 1500
+    assert recorder.calls == {"iam:ListVirtualMFADevices": 2}
 
 
 def test_root_virtual_mfa_device():
@@ -187,6 +203,7 @@ def test_server_certificates(stubbed):
             ],
             "IsTruncated": False,
         },
+        {"MaxItems": 1000},  # IAM's largest page, not its default of 100
     )
     (cert,) = fetch_server_certificates(client)
     assert (cert.name, cert.path, cert.certificate_id) == (

@@ -15,8 +15,11 @@ from auditor.collect import identify
 from auditor.collect import session as session_module
 from auditor.collect.session import (
     CLIENT_CONFIG,
+    FAIL_FAST_ATTEMPTS,
+    FAIL_FAST_CONFIG,
     CallRecorder,
     CredentialsError,
+    Deadline,
     describe_credentials_failure,
     make_session,
 )
@@ -31,6 +34,32 @@ def test_client_config_retries_adaptively(aws_env: None):
     # botocore rewrites max_attempts=10 (retries) as the total: one call plus ten retries.
     assert config.retries["total_max_attempts"] == 11
     assert (config.connect_timeout, config.read_timeout) == (10, 60)
+
+
+def test_regional_listing_fails_fast(aws_env: None):
+    config = boto3.Session().client("accessanalyzer", config=FAIL_FAST_CONFIG).meta.config
+    assert config.retries == {"mode": "standard", "total_max_attempts": FAIL_FAST_ATTEMPTS}
+    assert FAIL_FAST_ATTEMPTS == 3
+    assert (config.connect_timeout, config.read_timeout) == (5, 10)
+    assert config.user_agent_extra == "iam-auditor"
+
+
+@pytest.mark.parametrize(
+    ("env", "large_reads", "regional"),
+    [(None, 11, 3), ("20", 20, 3), ("2", 2, 2), ("1", 1, 1)],
+)
+def test_aws_max_attempts_applies_to_large_reads_and_only_lowers_the_regional_listing(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch, env: str | None, large_reads: int, regional: int
+):
+    if env is not None:
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", env)
+    deadline = Deadline(900)
+    session = boto3.Session()
+    iam = session.client("iam", config=deadline.config()).meta.config
+    aa = session.client("accessanalyzer", config=deadline.fail_fast_config()).meta.config
+    assert iam.retries is not None and aa.retries is not None
+    assert (iam.retries["mode"], iam.retries["total_max_attempts"]) == ("adaptive", large_reads)
+    assert (aa.retries["mode"], aa.retries["total_max_attempts"]) == ("standard", regional)
 
 
 def test_endpoint_comes_from_boto3_configuration(aws_env: None, monkeypatch: pytest.MonkeyPatch):

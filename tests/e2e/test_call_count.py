@@ -5,7 +5,8 @@ not grow with its users and roles, besides one ``access-analyzer:ListAnalyzers``
 enabled region. Two accounts are built straight into moto's objects and audited by the
 installed CLI: the calls are counted where they arrive (``cli_operations``, the server and
 the stub) and by the auditor itself (``Snapshot.api_calls`` of ``--save-snapshot``), and the
-two counts must agree.
+two counts must agree. Their MFA users hold real virtual MFA devices (about 850 at 5,000
+users), which IAM lists 100 a page unless asked for its largest page of 1,000.
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ from auditor.testing.server import AccessAnalyzerStub, MotoServer
 from .conftest import OperationLog, RunCli
 
 BUDGET = 30
+# The README's "same dozen IAM calls", whatever the size of the account.
+IAM_BUDGET = 12
 LIST_ANALYZERS = "access-analyzer:ListAnalyzers"
 AUTHORIZATION_DETAILS = "iam:GetAccountAuthorizationDetails"
+VIRTUAL_MFA = "iam:ListVirtualMFADevices"
 
 # What peers call once or more per user, role, group or policy; none may appear.
 PER_ENTITY = frozenset(
@@ -77,6 +81,10 @@ class Counted:
         """Every call but the one ListAnalyzers per enabled region."""
         return sum(n for op, n in self.received.items() if op != LIST_ANALYZERS)
 
+    def iam(self) -> int:
+        """The IAM calls alone."""
+        return sum(n for op, n in self.received.items() if op.startswith("iam:"))
+
 
 def _audit_bulk_account(
     users: int,
@@ -116,6 +124,8 @@ def _audit_bulk_account(
     assert len(snapshot.authorization.roles) == roles
     assert snapshot.credential_report is not None
     assert len(snapshot.credential_report.users) == users
+    assert snapshot.virtual_mfa_devices is not None
+    assert len(snapshot.virtual_mfa_devices) == account.virtual_mfa_devices == account.mfa_users
     return Counted(account, cli_operations.runs[-1], snapshot)
 
 
@@ -155,6 +165,12 @@ def test_calls_do_not_grow_with_users_and_roles(
     # report's polls would be the exception, but moto answers STARTED once and COMPLETE
     # after that, so the auditor's generate-then-poll makes the same calls every time.
     assert large.received == small.received
+    assert large.iam() == small.iam() <= IAM_BUDGET
+
+    # Hundreds of virtual MFA devices, still one page: IAM's largest (1,000), where its
+    # default of 100 would cost a call per hundred devices.
+    assert large.account.virtual_mfa_devices > 500
+    assert large.received[VIRTUAL_MFA] == 1
 
     # moto returns GetAccountAuthorizationDetails in one page; AWS pages it. Counting
     # the pages AWS would need, the budget still holds.

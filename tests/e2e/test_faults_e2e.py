@@ -4,7 +4,8 @@ The proxy (``auditor.testing.faults``) sits in front of the moto server and the 
 Analyzer stub. With a fifth of the requests throttled, failed with 500/503, dropped or
 slowed (three fixed seeds), the findings equal those of the fault-free run of the same
 account. One operation failing every time (denied, or throttled past every retry) turns
-exactly its checks into ERROR and the exit code into 3. An endpoint that throttles
+exactly its checks into ERROR and the exit code into 3; Access Analyzer answering 500 in
+every region costs three attempts a region, not eleven. An endpoint that throttles
 everything ends the run by the deadline - exit 2 when not even the account can be
 identified, exit 3 with DeadlineExceeded gaps otherwise - and never hangs.
 """
@@ -137,6 +138,29 @@ def test_one_operation_failing_every_time_errors_only_its_checks(
             assert code in finding["detail"], finding
     attempts = proxy.stats.requests["iam:GetAccountPasswordPolicy"]
     assert attempts == (1 if rule.kind is FaultKind.ERROR else 3)
+
+
+def test_access_analyzer_failing_5xx_everywhere_fails_fast_into_regional_errors(
+    weak_account: None, proxy: FaultProxy, run_cli: RunCli, tmp_path: Path
+) -> None:
+    baseline = audit(run_cli, tmp_path / "clean", env=through(proxy))
+    # Every ListAnalyzers answers 500 in every region; everything else is left alone.
+    failing = FaultRule("access-analyzer:ListAnalyzers", kind=FaultKind.ERROR_500)
+    proxy.set_plan(FaultPlan(rules=(failing,)))
+    run = audit(run_cli, tmp_path / "faulted", env=through(proxy))
+
+    assert run.proc.returncode == 3, run.proc.stderr
+    before, after = by_check(baseline), by_check(run)
+    assert {check for check in before if before[check] != after.get(check)} == {"AA-001"}
+    findings = [f for f in run.findings if f["check_id"] == "AA-001"]
+    regions = sorted(f["resource_name"] for f in findings)
+    assert len(regions) > 1
+    for finding in findings:
+        region = finding["resource_name"]
+        assert finding["status"] == "ERROR", finding
+        assert finding["detail"] == f"Analyzers in {region} could not be listed: InternalFailure."
+    # Each region tried three times (the first attempt and two retries), not eleven.
+    assert proxy.stats.in_regions("access-analyzer:ListAnalyzers") == dict.fromkeys(regions, 3)
 
 
 def test_throttling_everything_ends_with_one_line_and_exit_2(
