@@ -435,7 +435,7 @@ _CONTEXT_SHOWN = 3
 def raise_for_context(
     findings: list[Finding], snapshot: Snapshot
 ) -> tuple[list[Finding], list[str]]:
-    """CHECKS.md's "Context" rule: raise findings about privileged principals one level.
+    """The context rule (docs/architecture.md): raise privileged principals' FAILs one level.
 
     A FAIL finding (of any check but ``CONTEXT_EXEMPT_CHECKS``) whose resource is a user,
     group or role that is admin-equivalent or can escalate (``auditor.policy.privilege``)

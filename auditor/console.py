@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from auditor.analyze import credential_report_age
 from auditor.model import AccountOutcome, CheckMeta, OrgReport, Report, Status
+from auditor.report.common import check_errors
 
 if TYPE_CHECKING:
     from auditor.org import MemberAccount
@@ -47,9 +48,7 @@ def summary(report: Report, paths: Sequence[Path | str]) -> str:
     ]
     if not report.complete:
         lines.append("AUDIT INCOMPLETE: some checks could not look (see ERROR findings):")
-        for gap in report.gaps:
-            where = f" in {gap.region}" if gap.region else ""
-            lines.append(inert(f"  - {gap.operation}{where}: {gap.error}"))
+        lines.extend(inert(line) for line in incomplete_reasons(report))
     failing = Counter(
         (f.severity, f.check_id, f.title)
         for f in report.findings
@@ -69,6 +68,26 @@ def summary(report: Report, paths: Sequence[Path | str]) -> str:
     lines.append("Reports:")
     lines.extend(f"  {p}" for p in paths)
     return "\n".join(lines)
+
+
+def incomplete_reasons(report: Report) -> list[str]:
+    """Every reason ``report`` is incomplete, one ``  - ...`` line each (not yet inert).
+
+    First each failed call with the checks it turned to ERROR, then each check that
+    reported ERROR with no failed call behind it (a root row the credential report lacks,
+    a row or a policy that could not be read): its id, title and detail, or how many
+    resources it could not judge.
+    """
+    lines: list[str] = []
+    for gap, ids in report.gap_checks().items():
+        where = f" in {gap.region}" if gap.region else ""
+        checks = f" ({', '.join(ids)})" if ids else ""
+        lines.append(f"  - {gap.operation}{where}: {gap.error}{checks}")
+    lines.extend(
+        f"  - {errors.check_id} {errors.title}: {errors.reason()}"
+        for errors in check_errors(report)
+    )
+    return lines
 
 
 def catalog_table(metas: Sequence[CheckMeta]) -> str:
@@ -320,7 +339,13 @@ def org_summary(org: OrgReport, paths: Sequence[Path | str]) -> str:
                 inert(f"{g.operation}{f' in {g.region}' if g.region else ''}: {g.error}")
                 for g in a.gaps
             )
-            errors = f"{a.summary.get('ERROR', 0)} ERROR findings (see its report)"
+            count = a.summary.get("ERROR", 0)
+            errors = f"{count} ERROR findings (see its report)"
+            # Each gap turns at least one check to ERROR, so more ERRORs than gaps may hide
+            # checks that could not look for another reason (a missing root row): say the
+            # total then. The outcome keeps counts, not findings, so it cannot name them.
+            if gaps and count > len(a.gaps):
+                gaps = f"{gaps}; {count} ERROR findings in all (see its report)"
             lines.append(f"  {account_label(a.account_id, a.name)}: {gaps or errors}")
     ranked = sorted(
         ((a.score, a) for a in audited if a.score is not None),

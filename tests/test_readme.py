@@ -4,7 +4,10 @@ Users copy the README's crontab line, systemd unit and examples as they are, so 
 or removed flag must fail a test rather than a scheduled job. Each fenced code block is
 scanned for ``iam-auditor SUBCOMMAND ...``; shell around it (``$(date ...)``, ``||``,
 redirections, quotes) is reduced to the words the CLI would receive, which must then parse
-with the real argument parser. The option tables are held to the same rule.
+with the real argument parser. The option tables are held to the same rule, and the
+sample summary is what ``make demo`` really prints: the demo is run in process and every
+line the sample shows must appear in its output, in order (``...`` stands for lines left
+out).
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from auditor.cli import build_parser
+from auditor.cli import build_parser, main
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+REPO = Path(__file__).resolve().parent.parent
+README = REPO / "README.md"
 SUBCOMMANDS = ("audit", "org", "demo", "checks", "permissions", "diff")
 _FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 _INVOCATION = re.compile(r"(?:^|[\s/'\"])iam-auditor\s+(" + "|".join(SUBCOMMANDS) + r")\b(.*)")
@@ -73,3 +77,44 @@ def test_option_tables_name_real_options() -> None:
     named = {opt for row in table_rows for opt in re.findall(r"`(--[a-z][a-z-]*)", row)}
     assert named, "the README's option tables were not found"
     assert named <= known, f"README names options the CLI does not have: {named - known}"
+
+
+def demo_sample() -> list[str]:
+    """The README's sample summary: the code block that opens with an ``Account`` line."""
+    text = README.read_text(encoding="utf-8")
+    for block in _FENCE.findall(text):
+        lines: list[str] = str(block).splitlines()
+        if lines and lines[0].startswith("Account ") and " score " in lines[0]:
+            return lines
+    raise AssertionError("the README's sample summary was not found")
+
+
+def make_demo_dir() -> str:
+    """Where ``make demo`` writes its reports (``DEMO_DIR`` of the Makefile)."""
+    found = re.search(r"^DEMO_DIR \?= (\S+)$", (REPO / "Makefile").read_text(), re.MULTILINE)
+    assert found is not None, "DEMO_DIR is no longer set in the Makefile"
+    return found.group(1)
+
+
+def test_readme_sample_summary_is_what_make_demo_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As ``make demo`` runs it: from the repository's root, into DEMO_DIR.
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--output-dir", make_demo_dir()]) == 0
+    printed = capsys.readouterr().out.splitlines()
+
+    sample = demo_sample()
+    # The lines a reader compares first are shown whole, never elided.
+    assert sample[:3] == printed[:3]
+    assert sample[2] == "Failing checks:"
+    at = 0
+    for line in sample:
+        if line.strip() == "...":
+            continue
+        assert line in printed[at:], f"the README shows a line make demo does not print: {line!r}"
+        at = printed.index(line, at) + 1
+    # "writes reports/demo/report.{html,csv,json}", as the Quickstart says.
+    reports = [line.strip() for line in sample[sample.index("Reports:") + 1 :]]
+    assert reports == [f"{make_demo_dir()}/report.{ext}" for ext in ("json", "csv", "html")]
+    assert all((tmp_path / report).is_file() for report in reports)

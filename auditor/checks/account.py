@@ -155,9 +155,13 @@ def _cert_result(
     )
 
 
-def _no_expiration(cert: ServerCertificate) -> Result:
+def _no_expiration(cert: ServerCertificate, question: str) -> Result:
+    # CERT-001 and CERT-002 both meet such a certificate; each names its own question.
     return _cert_result(
-        cert, Status.ERROR, f"Server certificate {cert.name} has no expiration date listed."
+        cert,
+        Status.ERROR,
+        f"Server certificate {cert.name} has no expiration date listed, so {question} "
+        "cannot be judged.",
     )
 
 
@@ -191,7 +195,7 @@ def expired_server_cert(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
         yield account_result(snap, Status.PASS, "No server certificates are stored in IAM.")
     for cert in certs:
         if cert.expiration is None:
-            yield _no_expiration(cert)
+            yield _no_expiration(cert, "whether it has expired")
         elif as_utc(cert.expiration) <= as_utc(snap.collected_at):
             days = age_days(snap.collected_at, cert.expiration)
             yield _cert_result(
@@ -247,7 +251,7 @@ def expiring_server_cert(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     for cert in certs:
         if cert.expiration is None:
             judged += 1
-            yield _no_expiration(cert)
+            yield _no_expiration(cert, f"whether it expires within {limit} days")
             continue
         if as_utc(cert.expiration) <= now:
             continue

@@ -52,15 +52,16 @@ def _user_pass(row: CredentialRow, detail: str) -> Result:
     )
 
 
-def _no_date(row: CredentialRow, key: AccessKeyState) -> Result:
+def _no_date(row: CredentialRow, key: AccessKeyState, question: str) -> Result:
     # An active key always has a creation date in a well-formed report; without one the
-    # key's age is unknown, which must not read as compliant.
+    # key's age is unknown, which must not read as compliant. KEY-001 and KEY-002 both
+    # meet such a key, so each says which of its questions went unanswered.
     return _key_result(
         row,
         key,
         Status.ERROR,
         f"Access key {key.slot} of {row.user} is active but the credential report gives no "
-        "creation (last rotated) date.",
+        f"creation (last rotated) date, so {question} cannot be judged.",
     )
 
 
@@ -89,7 +90,7 @@ def _no_date(row: CredentialRow, key: AccessKeyState) -> Result:
     cis_5=("1.11",),
     fsbp=("IAM.22",),
 )
-@per_user
+@per_user("whether the user's active access keys are still in use")
 def access_key_unused(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each active key unused (or, never used, created) longer than the limit."""
     limit = ctx.thresholds.unused_credentials_days
@@ -98,7 +99,7 @@ def access_key_unused(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> 
     for key in row.active_keys:
         since = key.last_used or key.last_rotated
         if since is None:
-            yield _no_date(row, key)
+            yield _no_date(row, key, "how long it has gone unused")
             continue
         days = age_days(snap.collected_at, since)
         if key.last_used is None:
@@ -146,7 +147,7 @@ def access_key_unused(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> 
     cis_5=("1.13",),
     fsbp=("IAM.3",),
 )
-@per_user
+@per_user("whether the user's active access keys are rotated")
 def access_key_rotation(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each active key older than the limit (whole days; the limit itself passes)."""
     limit = ctx.thresholds.key_rotation_days
@@ -154,7 +155,7 @@ def access_key_rotation(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -
         yield _user_pass(row, f"{row.user} has no active access keys.")
     for key in row.active_keys:
         if key.last_rotated is None:
-            yield _no_date(row, key)
+            yield _no_date(row, key, "whether it is rotated within the limit")
             continue
         days = age_days(snap.collected_at, key.last_rotated)
         yield _key_result(
@@ -189,7 +190,7 @@ def access_key_rotation(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -
     references=(ACCESS_KEYS_DOC,),
     cis_5=("1.12",),
 )
-@per_user
+@per_user("whether the user holds more than one active access key")
 def two_active_keys(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each user holding more than one active key."""
     active = tuple(k.slot for k in row.active_keys)
@@ -228,7 +229,7 @@ def two_active_keys(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> It
     references=(ACCESS_KEYS_DOC, BEST_PRACTICES_DOC),
     cis_5=("1.10",),
 )
-@per_user
+@per_user("whether the user's access keys were made at setup and left unused")
 def key_created_at_setup(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each active, never-used key of a console user created with the user."""
     window = ctx.thresholds.key_setup_window_seconds

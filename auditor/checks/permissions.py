@@ -776,7 +776,7 @@ def admin_without_mfa(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     for user in analysis.details.users:
         row = rows.get(user.arn)
         if row is not None and row.problems:
-            yield problem_result(row)
+            yield problem_result(row, "whether the user is admin-equivalent without MFA")
             continue
         if row is not None and row.mfa_active:
             yield _result(user, Status.PASS, f"User {user.name} has MFA enabled.")

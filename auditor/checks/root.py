@@ -4,8 +4,9 @@ Root state comes from ``GetAccountSummary`` (keys present, MFA enabled, password
 the virtual MFA device list and the credential report's ``<root_account>`` row. Every result
 is about the account, so the resource is the account root ARN. Where the credential report
 is only a source of extra detail (ROOT-001) it is used when present and not required; where
-it is the only source (ROOT-004, ROOT-005) a missing root row is an ERROR: some emulators
-omit it, and "no row" must not read as "root unused".
+it is the only source (ROOT-004, ROOT-005) a missing root row is an ERROR, worded for each
+check's own question: some emulators omit the row, and "no row" must read neither as "root
+unused" nor as "no root certificate".
 """
 
 from __future__ import annotations
@@ -40,19 +41,23 @@ def _summary(snap: Snapshot) -> Mapping[str, int]:
     return need(snap.account_summary, Source.ACCOUNT_SUMMARY)
 
 
-def _root_row(snap: Snapshot) -> CredentialRow | Result:
-    """The root row, or the ERROR result that stands in for it."""
+def _root_row(snap: Snapshot, question: str) -> CredentialRow | Result:
+    """The root row, or the ERROR result that stands in for it.
+
+    ROOT-004 and ROOT-005 both read the row, so the ERROR names the calling check's own
+    ``question`` ("whether the root user ..."), never the other's.
+    """
     report = need(snap.credential_report, Source.CREDENTIAL_REPORT)
     row = report.root
     if row is None:
         return _account(
             snap,
             Status.ERROR,
-            "The credential report has no <root_account> row, so root use cannot be judged.",
+            f"The credential report has no <root_account> row, so {question} cannot be judged.",
             operation="iam:GetCredentialReport",
         )
     if row.problems:
-        return problem_result(row)
+        return problem_result(row, question)
     return row
 
 
@@ -248,11 +253,11 @@ def root_hardware_mfa(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
 )
 def root_recent_use(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL when root's password or a root key was used within the window (critical for keys)."""
-    row = _root_row(snap)
+    limit = ctx.thresholds.root_recent_use_days
+    row = _root_row(snap, f"whether the root user was used in the last {limit} days")
     if isinstance(row, Result):
         yield row
         return
-    limit = ctx.thresholds.root_recent_use_days
     now = snap.collected_at
     key_uses = {
         k.slot: age_days(now, k.last_used) for k in row.access_keys if k.last_used is not None
@@ -320,7 +325,7 @@ def root_recent_use(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
 )
 def root_signing_cert(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL when the root row shows an active signing certificate."""
-    row = _root_row(snap)
+    row = _root_row(snap, "whether the root user holds an active X.509 signing certificate")
     if isinstance(row, Result):
         yield row
         return

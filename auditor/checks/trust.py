@@ -172,9 +172,13 @@ Passing = Callable[[_Seen], str]
 
 
 def _per_role(
-    snap: Snapshot, ctx: CheckContext, judge: Judge, passing: Passing
+    snap: Snapshot, ctx: CheckContext, risk: str, judge: Judge, passing: Passing
 ) -> Iterator[Result]:
-    """FAILs from ``judge`` for each role; else ERROR if its trust was unreadable, else PASS."""
+    """FAILs from ``judge`` for each role; else ERROR if its trust was unreadable, else PASS.
+
+    ``risk`` is what the check looks for ("a deleted principal"): all fourteen checks read
+    the same unreadable document, so each ERROR says which risk it could not rule out.
+    """
     details = need(snap.authorization, Source.AUTHORIZATION_DETAILS)
     analysis = trust_analysis(details)
     for role in details.roles:
@@ -190,7 +194,7 @@ def _per_role(
                 role,
                 Status.ERROR,
                 f"Role {role.name}'s trust policy could not be fully read "
-                f"({'; '.join(problems)}), so a risky statement cannot be ruled out.",
+                f"({'; '.join(problems)}), so {risk} cannot be ruled out.",
                 {"problems": problems},
             )
         else:
@@ -457,6 +461,7 @@ def wildcard_principal(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     return _per_role(
         snap,
         ctx,
+        "a wildcard principal with no restricting condition",
         judge,
         lambda seen: (
             f"No statement of role {seen.role.name}'s trust policy lets any AWS principal "
@@ -515,7 +520,9 @@ def wildcard_conditional(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
             )
         return f"Role {seen.role.name}'s trust policy names no wildcard principal."
 
-    return _per_role(snap, ctx, judge, passing)
+    return _per_role(
+        snap, ctx, "a wildcard principal restricted only by conditions", judge, passing
+    )
 
 
 # --- ROLE-003 / ROLE-004: other accounts -------------------------------------------------
@@ -574,7 +581,7 @@ def unknown_account(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
             return f"Role {seen.role.name} is trusted by accounts {', '.join(others)}, all trusted."
         return f"Role {seen.role.name} is trusted by no other AWS account."
 
-    return _per_role(snap, ctx, judge, passing)
+    return _per_role(snap, ctx, "trust in an account that is not trusted", judge, passing)
 
 
 @check(
@@ -626,7 +633,9 @@ def no_external_id(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
             )
         return f"Role {seen.role.name} is trusted by no principal of an untrusted account."
 
-    return _per_role(snap, ctx, judge, passing)
+    return _per_role(
+        snap, ctx, "an untrusted account allowed in without a pinned sts:ExternalId", judge, passing
+    )
 
 
 def _external_id_or_mfa(grant: TrustGrant) -> bool:
@@ -698,7 +707,9 @@ def service_confused_deputy(snap: Snapshot, ctx: CheckContext) -> Iterator[Resul
             )
         return f"Role {seen.role.name}'s trust policy names no service principal."
 
-    return _per_role(snap, ctx, judge, passing)
+    return _per_role(
+        snap, ctx, "a service principal without a pinned source account", judge, passing
+    )
 
 
 # --- ROLE-006..ROLE-010: federation ------------------------------------------------------
@@ -747,7 +758,13 @@ def oidc_no_sub(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
                 provider=fed.provider.value,
             )
 
-    return _per_role(snap, ctx, judge, _federation_passing("OIDC", _oidc_but_eks))
+    return _per_role(
+        snap,
+        ctx,
+        "an OIDC trust without a pinned subject",
+        judge,
+        _federation_passing("OIDC", _oidc_but_eks),
+    )
 
 
 def _oidc_but_eks(g: TrustGrant) -> bool:
@@ -819,7 +836,13 @@ def oidc_broad_sub(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
                 subject_breadth=breadth.name.lower(),
             )
 
-    return _per_role(snap, ctx, judge, _federation_passing("OIDC", lambda g: _oidc(g) is not None))
+    return _per_role(
+        snap,
+        ctx,
+        "an OIDC trust with a broad subject or an unpinned audience",
+        judge,
+        _federation_passing("OIDC", lambda g: _oidc(g) is not None),
+    )
 
 
 def _eks(g: TrustGrant) -> Federation | None:
@@ -869,7 +892,13 @@ def eks_irsa_sub(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
                 suggested=_suggest_oidc(g, fed),
             )
 
-    return _per_role(snap, ctx, judge, _federation_passing("EKS IRSA", lambda g: bool(_eks(g))))
+    return _per_role(
+        snap,
+        ctx,
+        "an EKS IRSA trust without a pinned service account",
+        judge,
+        _federation_passing("EKS IRSA", lambda g: bool(_eks(g))),
+    )
 
 
 def _provider(g: TrustGrant, provider: Provider) -> Federation | None:
@@ -920,6 +949,7 @@ def cognito_no_aud(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     return _per_role(
         snap,
         ctx,
+        "a Cognito trust without a pinned identity pool",
         judge,
         _federation_passing("Cognito", lambda g: bool(_provider(g, Provider.COGNITO))),
     )
@@ -968,7 +998,11 @@ def saml_no_aud(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
             )
 
     return _per_role(
-        snap, ctx, judge, _federation_passing("SAML", lambda g: bool(_provider(g, Provider.SAML)))
+        snap,
+        ctx,
+        "a SAML trust without a pinned SAML:aud",
+        judge,
+        _federation_passing("SAML", lambda g: bool(_provider(g, Provider.SAML))),
     )
 
 
@@ -1053,6 +1087,7 @@ def notprincipal_ifexists(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]
     return _per_role(
         snap,
         ctx,
+        "a NotPrincipal, NotAction or IfExists loophole",
         judge,
         lambda seen: (
             f"Role {seen.role.name}'s trust policy uses no NotPrincipal or NotAction in an "
@@ -1151,7 +1186,7 @@ def account_root(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
             )
         return f"Role {seen.role.name}'s trust policy does not name this account's root."
 
-    return _per_role(snap, ctx, judge, passing)
+    return _per_role(snap, ctx, "trust in this account's root", judge, passing)
 
 
 def _own_root(seen: _Seen, grant: TrustGrant) -> bool:
@@ -1197,6 +1232,7 @@ def orphaned_principal(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     return _per_role(
         snap,
         ctx,
+        "a deleted principal",
         judge,
         lambda seen: f"Role {seen.role.name}'s trust policy names no deleted principal.",
     )
@@ -1279,4 +1315,6 @@ def cross_account_privileged(snap: Snapshot, ctx: CheckContext) -> Iterator[Resu
             )
         return f"Role {seen.role.name} cannot be assumed from an untrusted account."
 
-    return _per_role(snap, ctx, judge, passing)
+    return _per_role(
+        snap, ctx, "an untrusted account allowed to assume a privileged role", judge, passing
+    )

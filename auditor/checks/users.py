@@ -67,14 +67,22 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def problem_result(row: CredentialRow) -> Result:
-    """ERROR for a credential-report row whose cells could not all be parsed."""
+def problem_result(row: CredentialRow, question: str) -> Result:
+    """ERROR for a credential-report row whose cells could not all be parsed.
+
+    Every credential-report check reads the same row, so each names the ``question`` it
+    could not answer ("whether the user has MFA"): otherwise a reader sees one check's
+    ERROR and cannot tell which of the other checks on that user went unjudged.
+    """
     who = "The root user's" if row.is_root else f"{row.user}'s"
     return Result(
         status=Status.ERROR,
         resource_arn=row.arn,
         resource_name=row.user,
-        detail=f"{who} credential report row could not be read: {'; '.join(row.problems)}.",
+        detail=(
+            f"{who} credential report row could not be read ({'; '.join(row.problems)}), "
+            f"so {question} cannot be judged."
+        ),
         evidence={"problems": list(row.problems)},
         resource_type=ResourceType.ACCOUNT if row.is_root else ResourceType.USER,
     )
@@ -98,7 +106,7 @@ def credential_users(snap: Snapshot) -> tuple[CredentialRow, ...]:
 
 
 def per_user_with(
-    prepare: Callable[[Snapshot], P],
+    prepare: Callable[[Snapshot], P], question: str
 ) -> Callable[[Callable[[CredentialRow, P, CheckContext], Iterable[Result]]], CheckFn]:
     """Like ``per_user``, but ``judge`` gets ``prepare(snap)`` in place of the snapshot.
 
@@ -112,7 +120,7 @@ def per_user_with(
             prepared = prepare(snap)
             for row in credential_users(snap):
                 if row.problems:
-                    yield problem_result(row)
+                    yield problem_result(row, question)
                 else:
                     yield from judge(row, prepared, ctx)
 
@@ -125,14 +133,16 @@ def _snapshot(snap: Snapshot) -> Snapshot:
     return snap
 
 
-def per_user(judge: Callable[[CredentialRow, Snapshot, CheckContext], Iterable[Result]]) -> CheckFn:
+def per_user(
+    question: str,
+) -> Callable[[Callable[[CredentialRow, Snapshot, CheckContext], Iterable[Result]]], CheckFn]:
     """A check made of ``judge(row, snap, ctx)`` run on every IAM user's report row.
 
-    Put it between ``@check(...)`` and the function. A row with ``problems`` gets the
-    ``problem_result`` ERROR and is not judged: guessing a value from a broken cell could
-    turn a FAIL into a PASS.
+    Put ``@per_user("whether the user ...")`` between ``@check(...)`` and the function. A
+    row with ``problems`` gets the ``problem_result`` ERROR, naming ``question``, and is not
+    judged: guessing a value from a broken cell could turn a FAIL into a PASS.
     """
-    return per_user_with(_snapshot)(judge)
+    return per_user_with(_snapshot, question)
 
 
 def slots(keys: tuple[int, ...]) -> str:
@@ -186,7 +196,7 @@ def _virtual_mfa_devices(snap: Snapshot) -> tuple[VirtualMfaDevice, ...]:
     cis_5=("1.9",),
     fsbp=("IAM.5",),
 )
-@per_user
+@per_user("whether the user's console sign-in is protected by MFA")
 def console_user_no_mfa(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each user with a console password and no active MFA device."""
     if not _console(row):
@@ -227,7 +237,7 @@ def console_user_no_mfa(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -
     references=(MFA_DOC, SECURITY_HUB_IAM_DOC),
     fsbp=("IAM.19",),
 )
-@per_user
+@per_user("whether the user has MFA")
 def user_no_mfa(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each user without an active MFA device, console password or not."""
     if row.mfa_active:
@@ -257,7 +267,7 @@ def user_no_mfa(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterat
     cis_5=("1.11",),
     fsbp=("IAM.22",),
 )
-@per_user
+@per_user("whether the user's console password is still in use")
 def console_password_unused(
     row: CredentialRow, snap: Snapshot, ctx: CheckContext
 ) -> Iterator[Result]:
@@ -273,7 +283,7 @@ def console_password_unused(
             row,
             Status.ERROR,
             f"{row.user}'s console password has no last-used, last-changed or creation "
-            "date in the credential report.",
+            "date in the credential report, so how long it has gone unused cannot be judged.",
         )
         return
     days = age_days(snap.collected_at, since)
@@ -312,7 +322,7 @@ def console_password_unused(
     remediation_cli="aws iam delete-user --user-name USER_NAME",
     references=(UNUSED_DOC,),
 )
-@per_user
+@per_user("whether the user has used a credential recently")
 def dormant_user(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for users older than the limit with no password or key use within it."""
     limit = ctx.thresholds.dormant_user_days
@@ -371,7 +381,7 @@ def dormant_user(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Itera
         CREDENTIAL_REPORT_DOC,
     ),
 )
-@per_user
+@per_user("whether the user holds an active X.509 signing certificate")
 def user_signing_cert(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each user holding an active X.509 signing certificate."""
     active = tuple(c.slot for c in row.signing_certs if c.active)
@@ -413,7 +423,7 @@ def user_signing_cert(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> 
         BEST_PRACTICES_DOC,
     ),
 )
-@per_user
+@per_user("whether the user holds both a console password and active access keys")
 def console_user_with_keys(
     row: CredentialRow, snap: Snapshot, ctx: CheckContext
 ) -> Iterator[Result]:
@@ -460,7 +470,7 @@ def console_user_with_keys(
         BEST_PRACTICES_DOC,
     ),
 )
-@per_user
+@per_user("whether the user is a workload holding long-term access keys")
 def workload_user(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each user without a console password that holds an active access key."""
     active = tuple(k.slot for k in row.active_keys)
@@ -502,7 +512,7 @@ def workload_user(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iter
         MFA_DOC,
     ),
 )
-@per_user_with(_virtual_mfa_devices)
+@per_user_with(_virtual_mfa_devices, "whether the user's MFA resists phishing")
 def phishing_resistant_mfa(
     row: CredentialRow, devices: tuple[VirtualMfaDevice, ...], ctx: CheckContext
 ) -> Iterator[Result]:

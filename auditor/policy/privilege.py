@@ -9,8 +9,8 @@ so it never subtracts. A permissions boundary never grants; when its document wa
 it limits (an action must be allowed by the identity policies *and* the boundary, whose
 unconditional Denies subtract too); a boundary whose document is unknown is ignored, which
 can only over-state what the principal holds. Policies known only by ARN grant nothing,
-except ``AdministratorAccess``, whose document is fixed. *Admin-equivalent* (CHECKS.md,
-"Permissions") is an unconditional Allow on ``*`` of ``*`` / ``*:*``, of ``iam:*`` or of
+except ``AdministratorAccess``, whose document is fixed. *Admin-equivalent* (see
+docs/architecture.md) is an unconditional Allow on ``*`` of ``*`` / ``*:*``, of ``iam:*`` or of
 ``NotAction`` (everything but a list), or ``AdministratorAccess`` attached - unless a Deny
 takes the whole grant away; a Deny of part of it does not (an administrator barred from
 billing is still one, and ``*`` minus some actions is the ``NotAction`` form). *Privilege

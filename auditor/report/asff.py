@@ -17,7 +17,7 @@ Field choices:
   ``Severity.Original`` keeps our word. Also set in ``FindingProviderFields``, which is
   where Security Hub takes a provider's severity and types from.
 - ``Compliance.Status``: PASS -> ``PASSED``, FAIL -> ``FAILED``, ERROR -> ``WARNING``
-  (the check could not look: never shown as passed, see DESIGN's hard rule 2).
+  (the check could not look: never shown as passed, see docs/architecture.md, hard rule 2).
   ``RelatedRequirements`` name each mapped control as ``<standard>/<id>``, at most 32.
 - ``Workflow.Status`` is ``NEW``, or ``SUPPRESSED`` for a muted finding; ``RecordState``
   is ``ACTIVE``.

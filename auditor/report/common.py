@@ -1,8 +1,9 @@
 """Helpers every renderer shares: finding order, UTC timestamps, JSON-safe evidence.
 
 The renderers must agree on what comes first and on how a time or a piece of evidence
-is spelled, or the JSON, CSV and HTML of one run would tell slightly different stories.
-Everything here is pure: values in, values out.
+is spelled, or the JSON, CSV and HTML of one run would tell slightly different stories;
+the terminal summary and the HTML banner agree through ``check_errors`` on why an audit
+is incomplete. Everything here is pure: values in, values out.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from auditor.model import Compliance, Finding, Status
+from auditor.model import Compliance, Finding, Report, Status
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+# How many resources' names an incomplete-audit line spells out before "and N more".
+_ERROR_NAMES_SHOWN = 3
 
 # Display groups, in report order: what needs action first, then what could not be
 # looked at, then what a person chose to accept, then what is fine.
@@ -119,3 +123,46 @@ def json_array(items: Iterable[Mapping[str, Any]]) -> bytes:
     """A JSON array with one item a line (diffable, greppable), UTF-8, ending in a newline."""
     body = ",\n".join(json.dumps(item, ensure_ascii=False, allow_nan=False) for item in items)
     return f"[\n{body}\n]\n".encode() if body else b"[]\n"
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckErrors:
+    """One check's ERROR findings that no failed call (gap) explains, in report order."""
+
+    check_id: str
+    title: str
+    findings: tuple[Finding, ...]
+
+    def reason(self) -> str:
+        """The finding's detail when the check could not judge one resource; else a count.
+
+        A per-resource check can ERROR on hundreds of users, so past one it names only the
+        first few resources and leaves the details to the ERROR findings.
+        """
+        if len(self.findings) == 1:
+            return self.findings[0].detail
+        names = list(dict.fromkeys(f.resource_name for f in self.findings))
+        shown = ", ".join(names[:_ERROR_NAMES_SHOWN])
+        more = len(names) - _ERROR_NAMES_SHOWN
+        listing = f"{shown} and {more} more" if more > 0 else shown
+        return f"{len(self.findings)} resources could not be judged ({listing})"
+
+
+def check_errors(report: Report) -> list[CheckErrors]:
+    """Why ``report`` is incomplete beyond its gaps: each check that reported ERROR itself.
+
+    An ERROR whose evidence names the operation of one of the report's gaps is explained
+    by that gap (``Report.gap_checks`` counts it there); every other ERROR - a row or a
+    document that could not be read, a root row that is missing, data the snapshot never
+    collected, a check that crashed - is listed here, grouped by check in the order the
+    checks ran, so an incomplete audit never shows its reasons as an empty list.
+    """
+    failed = {gap.operation for gap in report.gaps}
+    grouped: dict[str, list[Finding]] = {}
+    for finding in report.findings:
+        if finding.status is Status.ERROR and finding.evidence.get("operation") not in failed:
+            grouped.setdefault(finding.check_id, []).append(finding)
+    return [
+        CheckErrors(check_id=check_id, title=found[0].title, findings=tuple(found))
+        for check_id, found in grouped.items()
+    ]

@@ -52,6 +52,7 @@ import jinja2
 import auditor
 from auditor.model import CheckMeta, Compliance, Finding, Report, Severity, Status
 from auditor.report.common import (
+    check_errors,
     optional_utc_timestamp,
     ordered_findings,
     plain,
@@ -527,6 +528,12 @@ def _context(report: Report) -> dict[str, Any]:
                 "checks": ", ".join(ids),
             }
             for gap, ids in report.gap_checks().items()
+        ],
+        # The checks that could not look for a reason no gap gives (a missing root row, an
+        # unreadable row or policy): without them the banner of such an audit lists nothing.
+        "check_errors": [
+            {"check_id": e.check_id, "title": e.title, "reason": e.reason()}
+            for e in check_errors(report)
         ],
         "notes": report.notes,
         "score": score_text(report.score.value),

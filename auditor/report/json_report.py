@@ -1,17 +1,17 @@
-"""The machine-readable report: ``report.json``, schema_version 1 (see DESIGN.md).
+"""The machine-readable report: ``report.json``, schema_version 1 (docs/architecture.md).
 
-Keys and nesting follow DESIGN.md's "Report JSON" contract exactly; fields added since
-(``gaps[].message``, ``gaps[].region``, ``gaps[].source``, ``findings[].base_severity``,
-``findings[].severity_reason``, top-level ``notes``, ``checks`` and ``changes``) are
-additive, so a consumer of the documented shape keeps working. ``changes`` is present only
-when the run was compared with a baseline report: the baseline's account and time, the
-score before and after, counts, and the new, resolved and still-open findings (exactly
-what ``iam-auditor diff --json`` prints). ``checks`` describes every check that was
-run, in catalog order, findings or not: its catalog severity, rationale, console and CLI
-remediation, references and framework mappings, said once per check rather than per
-finding. Key order is fixed by construction and findings come in report order (see
-``common.ordered_findings``), so the same report always renders to the same bytes and two
-runs diff cleanly.
+Keys and nesting follow the "Report JSON" contract of docs/architecture.md exactly; fields
+added since (``gaps[].message``, ``gaps[].region``, ``gaps[].source``,
+``findings[].base_severity``, ``findings[].severity_reason``, top-level ``notes``,
+``checks`` and ``changes``) are additive, so a consumer of the documented shape keeps
+working. ``changes`` is present only when the run was compared with a baseline report: the
+baseline's account and time, the score before and after, counts, and the new, resolved and
+still-open findings (exactly what ``iam-auditor diff --json`` prints). ``checks``
+describes every check that was run, in catalog order, findings or not: its catalog
+severity, rationale, console and CLI remediation, references and framework mappings, said
+once per check rather than per finding. Key order is fixed by construction and findings
+come in report order (see ``common.ordered_findings``), so the same report always renders
+to the same bytes and two runs diff cleanly.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The core audit's checks are registered as the catalog (CHECKS.md) describes them."""
+"""Each check is registered with the slug, severity and mappings its catalog entry gives."""
 
 from __future__ import annotations
 

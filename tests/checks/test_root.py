@@ -129,6 +129,24 @@ def test_missing_root_row_is_error_not_pass(check_id: str) -> None:
     assert "<root_account>" in r.detail
 
 
+@pytest.mark.parametrize(
+    ("check_id", "question", "not_theirs"),
+    [
+        ("ROOT-004", "used in the last 90 days", "signing certificate"),
+        ("ROOT-005", "active X.509 signing certificate", "used in the last"),
+    ],
+)
+def test_missing_or_unreadable_root_row_names_each_checks_own_question(
+    check_id: str, question: str, not_theirs: str
+) -> None:
+    missing = snapshot(credential_report=[cred_row("alice")])
+    unreadable = snapshot(credential_report=[root_row(problems=["mfa_active: 'maybe'"])])
+    for snap in (missing, unreadable):
+        detail = only(run_check(check_id, snap)).detail
+        assert question in detail
+        assert not_theirs not in detail
+
+
 @pytest.mark.parametrize("check_id", ["ROOT-004", "ROOT-005"])
 def test_unreadable_root_row_is_error(check_id: str) -> None:
     snap = snapshot(credential_report=[root_row(problems=["password_last_used: 'garbage'"])])

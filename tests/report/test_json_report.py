@@ -1,9 +1,11 @@
-"""report.json: DESIGN.md's schema_version 1, values round-trip, order, determinism."""
+"""report.json: schema_version 1 of docs/architecture.md, round-trip, order, determinism."""
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from report_samples import HOSTILE, MakeFinding, MakeReport, hostile_meta
@@ -11,8 +13,9 @@ from report_samples import HOSTILE, MakeFinding, MakeReport, hostile_meta
 from auditor.model import Finding, Report, Severity, Status
 from auditor.report.json_report import render_json, report_to_dict
 
-# DESIGN.md's "Report JSON" example, verbatim: the contract every key is checked against.
-DESIGN_EXAMPLE = json.loads(
+# The "Report JSON" example of docs/architecture.md, verbatim (a test below holds the note
+# to it): the contract every key is checked against.
+DOC_EXAMPLE = json.loads(
     """
 {
   "schema_version": 1,
@@ -46,6 +49,7 @@ DESIGN_EXAMPLE = json.loads(
 }
 """
 )
+ARCHITECTURE = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
 # Keys the example shows as null that may also hold a string.
 NULLABLE = {"mute_reason", "credential_report_generated_at"}
 TIMESTAMP_KEYS = {"generated_at", "credential_report_generated_at"}
@@ -83,13 +87,13 @@ def _loaded(report: Report) -> dict[str, Any]:
 
 def test_every_documented_key_is_present_with_its_type(sample_report: Report) -> None:
     data = _loaded(sample_report)
-    _conforms(DESIGN_EXAMPLE, data, "$")
-    assert list(data)[: len(DESIGN_EXAMPLE) - 1] == [k for k in DESIGN_EXAMPLE if k != "findings"]
+    _conforms(DOC_EXAMPLE, data, "$")
+    assert list(data)[: len(DOC_EXAMPLE) - 1] == [k for k in DOC_EXAMPLE if k != "findings"]
     assert data["findings"], "the sample has findings to check"
-    documented = list(DESIGN_EXAMPLE["findings"][0])
+    documented = list(DOC_EXAMPLE["findings"][0])
     for finding in data["findings"]:
         assert list(finding)[: len(documented)] == documented
-        assert set(finding) - set(DESIGN_EXAMPLE["findings"][0]) == {
+        assert set(finding) - set(DOC_EXAMPLE["findings"][0]) == {
             "base_severity",
             "severity_reason",
         }
@@ -286,7 +290,7 @@ def test_checks_are_additive(sample_report: Report, checks_report: Report) -> No
     assert len(with_checks["checks"]) == len(checks_report.checks) > 0
     del with_checks["checks"], without["checks"]
     assert with_checks == without
-    _conforms(DESIGN_EXAMPLE, _loaded(checks_report), "$")
+    _conforms(DOC_EXAMPLE, _loaded(checks_report), "$")
 
 
 def test_one_check_per_line(checks_report: Report, make_report: MakeReport) -> None:
@@ -314,3 +318,11 @@ def test_hostile_check_metadata_stays_data(make_report: MakeReport) -> None:
         "CIS-5.0": [payload],
         "AWS-FSBP": [payload],
     }
+
+
+def test_the_architecture_note_shows_the_contract_tested_here() -> None:
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    section = text[text.index("## Report JSON") :]
+    block = re.search(r"^```json\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
+    assert block is not None, "docs/architecture.md lost its Report JSON example"
+    assert json.loads(block.group(1)) == DOC_EXAMPLE
