@@ -32,9 +32,22 @@ if TYPE_CHECKING:
 _START = time.monotonic()
 
 
+_progress_lost = threading.Event()
+
+
 def progress(message: str) -> None:
-    """One progress line on stderr, with seconds since the run started."""
-    print(f"[{time.monotonic() - _START:6.1f}s] {message}", file=sys.stderr, flush=True)
+    """One progress line on stderr, with seconds since the run started.
+
+    Progress is a courtesy: when stderr's reader has gone (``audit 2>&1 | head -1``) the
+    audit must still finish and write its reports, so a broken stderr silences progress
+    instead of ending the run.
+    """
+    if _progress_lost.is_set():
+        return
+    try:
+        print(f"[{time.monotonic() - _START:6.1f}s] {message}", file=sys.stderr, flush=True)
+    except (BrokenPipeError, ValueError):  # ValueError: stderr was closed
+        _progress_lost.set()
 
 
 def summary(report: Report, paths: Sequence[Path | str]) -> str:

@@ -36,7 +36,7 @@ from auditor.collect.session import (
     CredentialsError,
     describe_credentials_failure,
 )
-from auditor.config import ACCOUNT_ID, Settings
+from auditor.config import Settings
 from auditor.model import (
     AccountOutcome,
     CheckTally,
@@ -48,6 +48,7 @@ from auditor.model import (
     Source,
     Status,
 )
+from auditor.names import is_account_id
 
 if TYPE_CHECKING:
     import boto3
@@ -146,7 +147,7 @@ def list_member_accounts(session: boto3.Session) -> list[MemberAccount]:
         if not is_active(entry):
             continue
         account_id = str(entry.get("Id", ""))
-        if not ACCOUNT_ID.match(account_id):
+        if not is_account_id(account_id):
             # The id becomes a directory name and a role ARN: never take it on trust.
             raise OrgError(
                 "organizations:ListAccounts answered an invalid account id "

@@ -107,3 +107,23 @@ class _GoneReader(io.TextIOBase):
 def test_main_returns_141_when_the_reader_went_away(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdout", _GoneReader())
     assert cli.main(["checks"]) == cli.EXIT_BROKEN_PIPE == 141
+
+
+def test_a_broken_stderr_still_writes_the_reports(tmp_path: Path) -> None:
+    # `audit 2>&1 | head -1`: the progress reader leaves after one line. Progress is a
+    # courtesy; losing it must not lose the audit's reports.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    out = tmp_path / "reports"
+    try:
+        child = subprocess.Popen(  # noqa: S603 - our own CLI, no shell
+            [str(CLI), "demo", "--output-dir", str(out)],
+            stdout=subprocess.DEVNULL,
+            stderr=write_end,
+            env=environment(buffered=False),
+        )
+    finally:
+        os.close(write_end)
+    code = child.wait(timeout=300)
+    assert code in {0, 1, 141}, code
+    assert sorted(p.name for p in out.iterdir()) == ["report.csv", "report.html", "report.json"]

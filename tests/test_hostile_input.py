@@ -7,7 +7,7 @@ text (user, group, role and policy names, tags, role description, paths, trust a
 permission policy principals and condition values, SAML and OIDC providers, credential
 report rows, server certificates, MFA devices), in mute reasons from the configuration and
 in an Organization's account names and errors. The snapshot is analyzed with every check
-and rendered in every format, and the outputs are held to DESIGN's hard rule 4:
+and rendered in every format, and the outputs are held to architecture.md's hard rule 4:
 
 - HTML: parsed with ``html.parser``, the page has no element and no attribute the template
   did not write for a benign account of the same shape, exactly the template's scripts,

@@ -259,6 +259,20 @@ def key_created_at_setup(row: CredentialRow, snap: Snapshot, ctx: CheckContext) 
             )
         elif key.last_used is not None:
             yield _key_result(row, key, Status.PASS, f"Access key {key.slot} has been used.")
+        elif gap is None:
+            # An unused key whose creation time (or the user's) is unknown may well be the
+            # setup key: unknown data never reads as PASS.
+            missing = "key's creation date" if key.last_rotated is None else "user's creation time"
+            yield _key_result(
+                row,
+                key,
+                Status.ERROR,
+                f"Access key {key.slot} has never been used and the credential report gives "
+                f"no {missing}, so whether it was "
+                "made at user setup cannot be judged.",
+                last_rotated=iso(key.last_rotated),
+                user_creation_time=iso(created),
+            )
         else:
             yield _key_result(
                 row,

@@ -38,7 +38,7 @@ class Check:
 
 
 REGISTRY: dict[str, Check] = {}
-_ID = re.compile(r"^[A-Z]+-\d{3}$")
+_ID = re.compile(r"[A-Z]+-[0-9]{3}")
 
 
 def check(
@@ -58,7 +58,7 @@ def check(
     fsbp: Iterable[str] = (),
 ) -> Callable[[CheckFn], CheckFn]:
     """Register the decorated function as check ``id`` with this metadata."""
-    if not _ID.match(id):
+    if not _ID.fullmatch(id):
         raise ValueError(f"check id {id!r} is not of the form AREA-NNN")
     meta = CheckMeta(
         id=id,

@@ -193,7 +193,8 @@ def with_retry_environment(
     if mode in ("standard", "adaptive", "legacy"):
         retries["mode"] = mode
     attempts = env.get("AWS_MAX_ATTEMPTS", "").strip()
-    if attempts.isdigit() and int(attempts) >= 1:
+    # isdigit() admits "²" and other digits int() refuses; only ASCII digits count.
+    if attempts.isascii() and attempts.isdigit() and int(attempts) >= 1:
         retries.pop("max_attempts", None)
         retries["total_max_attempts"] = (
             int(attempts) if at_most is None else min(int(attempts), at_most)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from factories import (
     ago,
@@ -150,6 +152,18 @@ def _setup_key(seconds_after: float, *, used: bool = False, active: bool = True)
 def test_key_004_key_created_at_setup(password: bool, k: AccessKeyState, expected: Status) -> None:
     row = cred_row("alice", age_days=200, password=password, keys=[k])
     assert judge("KEY-004", row) == {("alice", "key1"): expected}
+
+
+def test_key_004_unused_key_without_creation_date_is_error_not_pass() -> None:
+    # The credential report may leave a key's creation date unreadable (N/A): an unused key
+    # of a console user might then be the setup key, so the answer is unknown.
+    undated = dataclasses.replace(_setup_key(3), last_rotated=None)
+    row = cred_row("alice", age_days=200, password=True, keys=[undated])
+    assert judge("KEY-004", row) == {("alice", "key1"): Status.ERROR}
+    # A used key needs no date: someone wanted it.
+    used = dataclasses.replace(_setup_key(3, used=True), last_rotated=None)
+    row = cred_row("alice", age_days=200, password=True, keys=[used])
+    assert judge("KEY-004", row) == {("alice", "key1"): Status.PASS}
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ both). Because the server lives in this process, a test shapes the account throu
 the installed console script, sees the result over HTTP. Every test here is marked
 ``e2e``, so ``pytest -m "not e2e"`` skips them.
 
-Every test here is also held to DESIGN's hard rule 1 (read-only): ``run_cli`` notes each
+Every test here is also held to architecture.md's hard rule 1 (read-only): ``run_cli`` notes each
 AWS operation the server and the Access Analyzer stub receive while the CLI runs, and the
 test fails if one is not a read (``check_read_only``). The test's own setup calls
 (``CreateUser``…) are made outside those windows and are not judged.
@@ -41,7 +41,7 @@ RunCli = Callable[..., "subprocess.CompletedProcess[str]"]
 AwsClient = Callable[..., Any]
 
 
-# DESIGN hard rule 1: an audit reads. The only write it may make is asking AWS to build
+# architecture.md's hard rule 1: an audit reads. The only write it may make is asking AWS to build
 # the credential report; AssumeRole (``--role-arn``) and GetCallerIdentity change nothing.
 READ_ONLY_PREFIX = re.compile(r"^(Get|List|Describe)[A-Z]")
 READ_ONLY_EXACT = frozenset({"GenerateCredentialReport", "AssumeRole", "GetCallerIdentity"})

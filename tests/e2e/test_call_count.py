@@ -1,6 +1,6 @@
 """An account of 5,000 users and 1,000 roles costs at most 30 API calls, as does one of 50.
 
-DESIGN's performance story: the auditor reads an account in a number of calls that does
+architecture.md's performance story: the auditor reads an account in a number of calls that does
 not grow with its users and roles, besides one ``access-analyzer:ListAnalyzers`` per
 enabled region. Two accounts are built straight into moto's objects and audited by the
 installed CLI: the calls are counted where they arrive (``cli_operations``, the server and

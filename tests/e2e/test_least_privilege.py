@@ -5,7 +5,7 @@ The installed CLI audits a small account as an IAM user whose only policy is the
 policy the audit is complete; with one action taken out, exactly the checks that depend
 on it (by the catalog's ``needs`` and ``auditor.permissions.REQUIRED_ACTIONS``) turn ERROR,
 every other check is still evaluated, the report says the audit is incomplete and the
-exit code is 3 (DESIGN hard rule 2). The expected sets are derived, never written out,
+exit code is 3 (architecture.md's hard rule 2). The expected sets are derived, never written out,
 so a new check or source is covered as soon as it is registered.
 
 The optional statement (``organizations:ListAccounts``, which lets the Organization's

@@ -1,4 +1,5 @@
-"""DESIGN hard rule 1: an audit only reads; its one write is asking for the credential report.
+"""Hard rule 1 of docs/architecture.md: an audit only reads; its one write is asking for the
+credential report.
 
 ``tests/e2e/conftest.py`` holds every end-to-end test to this (``cli_operations``, fed by
 ``run_cli``). These tests prove that guard: that it rejects writes, that it sees the
