@@ -444,8 +444,17 @@ def subscribe_queue(session: boto3.Session, topic_arn: str) -> tuple[Any, str]:
     return sqs, url
 
 
-def received(sqs: Any, url: str) -> list[dict[str, Any]]:
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+def received(sqs: Any, url: str, at: str = FIRST) -> list[dict[str, Any]]:
+    """The queue's messages, read at ``at``: the frozen instant the handler published at.
+
+    The handler publishes under ``freeze_time``, so SQS stamps the message with that date.
+    Read on the real clock, the message would be as old as the days since that date, and
+    SQS (moto too) deletes messages past the queue's retention period (4 days by default,
+    14 at most): the test would pass only in the days after the frozen date. Read at the
+    same instant, the message is as old as it is in AWS when a subscriber reads it at once.
+    """
+    with freeze_time(at):
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
     return [json.loads(m["Body"]) for m in messages]
 
 
