@@ -39,7 +39,8 @@ from auditor.model import (
 )
 from auditor.permissions import OPTIONAL_SOURCES
 from auditor.policy import IamPrincipal, PrivilegeAnalysis, privilege_analysis
-from auditor.snapshot import Snapshot
+from auditor.policy.graph import AttackGraph, AttackPath, NodeKind, attack_graph
+from auditor.snapshot import Group, Snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -421,13 +422,14 @@ def _error(
 
 # What the context rule raises: FAIL findings about a user, group or role. Checks whose
 # verdict already weighs the principal's privilege are left alone, or the same fact would
-# count twice: PERM-002 / PERM-007 / PERM-008 are that privilege, ROLE-012 rates itself
+# count twice: PERM-002 / PERM-007 / PERM-008 / PERM-010 / PERM-011 are that privilege
+# (PERM-010's paths, PERM-011's admin inventory), ROLE-012 rates itself
 # high for an admin-equivalent role and ROLE-014 fails only for a privileged one.
 CONTEXT_RESOURCE_TYPES: frozenset[ResourceType] = frozenset(
     {ResourceType.USER, ResourceType.ROLE, ResourceType.GROUP, ResourceType.ACCESS_KEY}
 )
 CONTEXT_EXEMPT_CHECKS: frozenset[str] = frozenset(
-    {"PERM-002", "PERM-007", "PERM-008", "ROLE-012", "ROLE-014"}
+    {"PERM-002", "PERM-007", "PERM-008", "PERM-010", "PERM-011", "ROLE-012", "ROLE-014"}
 )
 _CONTEXT_SHOWN = 3
 
@@ -438,7 +440,8 @@ def raise_for_context(
     """The context rule (docs/architecture.md): raise privileged principals' FAILs one level.
 
     A FAIL finding (of any check but ``CONTEXT_EXEMPT_CHECKS``) whose resource is a user,
-    group or role that is admin-equivalent or can escalate (``auditor.policy.privilege``)
+    group or role that is admin-equivalent or can escalate (``auditor.policy.privilege``),
+    or a user or role that can reach admin through other principals (``auditor.policy.graph``)
     gets ``Severity.raised()`` - never above critical - keeps ``base_severity``, and says
     why in ``severity_reason`` (after any reason it had). It runs after config overrides,
     which set the level the rule raises from, and before mutes and scoring, so the raised
@@ -463,11 +466,12 @@ def raise_for_context(
             "or escalating principals"
         ]
     analysis = privilege_analysis(details)
+    reach = _Reach(snapshot)
     out = list(findings)
     for i in candidates:
         finding = out[i]
         principal = analysis.principal_by_arn(finding.resource_arn)
-        why = _privileged(analysis, principal) if principal is not None else None
+        why = _privileged(analysis, principal, reach) if principal is not None else None
         raised = finding.severity.raised()
         if why is None or raised is finding.severity:
             continue
@@ -486,8 +490,30 @@ def _context_applies(finding: Finding) -> bool:
     )
 
 
-def _privileged(analysis: PrivilegeAnalysis, principal: IamPrincipal) -> str | None:
-    """Why ``principal`` counts as privileged, for ``severity_reason``; None if it does not."""
+class _Reach:
+    """The attack graph's answer to "can this user or role end up admin?", built only when
+    first asked (most candidates are settled by their own policies) and shared, through the
+    graph's cache, with PERM-010 and ``iam-auditor paths``."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        self._graph: AttackGraph | None = None
+
+    def path(self, principal: IamPrincipal) -> AttackPath | None:
+        """The principal's shortest path to admin, or None (groups never act themselves)."""
+        if isinstance(principal, Group):
+            return None
+        if self._graph is None:
+            self._graph = attack_graph(self._snapshot)
+        return self._graph.path(principal.arn) if self._graph.node(principal.arn) else None
+
+
+def _privileged(analysis: PrivilegeAnalysis, principal: IamPrincipal, reach: _Reach) -> str | None:
+    """Why ``principal`` counts as privileged, for ``severity_reason``; None if it does not.
+
+    Escalating means holding a known method itself, or reaching admin through other
+    principals (the attack graph: a role it may assume, a role it may pass, ...).
+    """
     admin = analysis.admin_policies(principal)
     if admin:
         names = [p.name + (f" via group {p.via_group}" if p.via_group else "") for p in admin]
@@ -495,6 +521,11 @@ def _privileged(analysis: PrivilegeAnalysis, principal: IamPrincipal) -> str | N
     methods = [m.method for m in analysis.escalation_methods(principal)]
     if methods:
         return f"{principal.name} can escalate its privileges ({_first(methods)})"
+    path = reach.path(principal)
+    if path is not None:
+        via = [n.name for n in path.nodes[1:] if n.kind is not NodeKind.ADMIN]
+        through = f" through {_first(via)}" if via else ""
+        return f"{principal.name} can reach administrator rights{through} (PERM-010)"
     return None
 
 

@@ -8,7 +8,9 @@ into the new report), ``checks`` (the catalog) and ``permissions`` (the least-pr
 policy). Exit codes follow docs/architecture.md: 0 clean, 1 an unmuted FAIL at or above
 ``--fail-on``, 2 usage / configuration / credential error (nothing audited), 3 audit
 incomplete (reports still written); for ``org``, 3 also when any account could not be
-audited; ``diff`` exits 0, or 2 when a report cannot be read or compared. ``audit
+audited; ``diff`` exits 0, or 2 when a report cannot be read or compared; ``paths`` (attack paths
+to administrator) exits 0 when there is none, 1 when there are some, 2 for an unknown name,
+3 when the authorization details could not be read. ``audit
 --send-to-security-hub`` exits 4 when Security Hub did not import every finding (reports
 are written and the audit is complete as far as it goes; the failures are on stderr). A
 reader that stops early (``| head``, ``| grep -q``) ends any command quietly with 141, the
@@ -23,13 +25,13 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from auditor import __version__, console
-from auditor.analyze import exit_code, selected_checks
+from auditor.analyze import EXIT_INCOMPLETE, exit_code, selected_checks
 from auditor.audit import AuditResult, run_audit
 from auditor.checks import all_checks
 from auditor.config import ConfigError, Settings, load_config
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
 
     from auditor.model import Report
     from auditor.org import MemberAccount
+    from auditor.policy.graph import AttackGraph, Node
 
 EXIT_USAGE = 2
 # 128 + SIGPIPE (13): what a shell reports for a writer whose reader went away. Spelled out,
@@ -95,12 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     audit = sub.add_parser("audit", help="audit the account of the current credentials")
-    creds = audit.add_argument_group("credentials")
-    creds.add_argument("--profile", help="AWS profile name (default: environment)")
-    creds.add_argument("--region", help="region for API calls (IAM itself is global)")
-    creds.add_argument("--role-arn", help="assume this role first (e.g. from a security account)")
-    creds.add_argument("--external-id", help="ExternalId for --role-arn")
-    creds.add_argument("--session-name", default="iam-auditor", help="role session name")
+    _add_credentials(audit)
     source = audit.add_mutually_exclusive_group()
     source.add_argument("--from-snapshot", type=Path, metavar="FILE", help="audit a saved snapshot")
     audit.add_argument("--save-snapshot", type=Path, metavar="FILE", help="save collected data")
@@ -138,7 +136,44 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("old", type=Path, metavar="OLD.json", help="the earlier report (baseline)")
     diff.add_argument("new", type=Path, metavar="NEW.json", help="the later report")
     diff.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_paths_parser(sub)
     return parser
+
+
+def _add_credentials(parser: argparse.ArgumentParser) -> None:
+    creds = parser.add_argument_group("credentials")
+    creds.add_argument("--profile", help="AWS profile name (default: environment)")
+    creds.add_argument("--region", help="region for API calls (IAM itself is global)")
+    creds.add_argument("--role-arn", help="assume this role first (e.g. from a security account)")
+    creds.add_argument("--external-id", help="ExternalId for --role-arn")
+    creds.add_argument("--session-name", default="iam-auditor", help="role session name")
+
+
+def _add_paths_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    paths = sub.add_parser(
+        "paths",
+        help="attack paths: who can become an administrator through other principals",
+        description="Attack paths to administrator (or to NAME), each hop with the "
+        "statements that grant it, then the cheapest cut. Exit 0: no path; 1: paths found; "
+        "2: usage error or unknown name; 3: authorization details could not be read.",
+    )
+    _add_credentials(paths)
+    paths.add_argument("--from-snapshot", type=Path, metavar="FILE", help="read a saved snapshot")
+    paths.add_argument(
+        "--from",
+        dest="start",
+        metavar="NAME|ARN",
+        help="only the path from this user, role or entry point (default: every start)",
+    )
+    paths.add_argument(
+        "--to",
+        dest="target",
+        default="admin",
+        metavar="admin|NAME|ARN",
+        help="where the paths lead: admin (default) or a user or role",
+    )
+    paths.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_deadline(paths)
 
 
 def _add_fail_on(parser: argparse.ArgumentParser) -> None:
@@ -275,13 +310,8 @@ def _run(argv: Sequence[str] | None) -> int:
     # response bodies, session tokens and assumed-role secrets included.
     limit_wire_loggers(level)
     protect_handlers()
-    commands = {"audit": cmd_audit, "org": cmd_org, "demo": cmd_demo, "diff": cmd_diff}
     try:
-        if args.command == "checks":
-            return cmd_checks(as_json=args.json)
-        if args.command == "permissions":
-            return cmd_permissions(security_hub=args.security_hub)
-        return commands[args.command](args)
+        return COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"iam-auditor: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -516,6 +546,70 @@ def cmd_permissions(*, security_hub: bool = False) -> int:
 
     print(json.dumps(policy_document(security_hub=security_hub), indent=2))
     return 0
+
+
+def cmd_paths(args: argparse.Namespace) -> int:
+    """``iam-auditor paths``: attack paths to admin (or to ``--to``), then the cheapest cut.
+
+    Reads a saved snapshot, or collects live only what PERM-010 needs (authorization
+    details: the same calls as ``audit --checks PERM-010``). Exit 0 when there is no path,
+    1 when there is one (like ``audit``'s FAIL), 2 for a usage error or an unknown
+    ``--from`` / ``--to`` name, 3 when the authorization details could not be read.
+    """
+    from auditor.collect.session import CredentialsError, make_session  # noqa: PLC0415
+    from auditor.model import Source  # noqa: PLC0415
+    from auditor.policy.graph import attack_graph, cheapest_cut  # noqa: PLC0415
+
+    settings = _with_deadline(Settings(), args.deadline)
+    _check_assume_options(args)
+    try:
+        if args.from_snapshot is not None:
+            snapshot = _load_snapshot(args.from_snapshot)
+        else:
+            session = make_session(
+                profile=args.profile,
+                region=args.region,
+                role_arn=args.role_arn,
+                external_id=args.external_id,
+                session_name=args.session_name,
+            )
+            snapshot = run_audit(settings, session=session, only=["PERM-010"]).snapshot
+    except CredentialsError as exc:
+        raise UsageError(str(exc)) from exc
+    if snapshot.authorization is None:
+        gap = snapshot.gap(Source.AUTHORIZATION_DETAILS)
+        why = f"{gap.operation} failed with {gap.error}" if gap else "not in the snapshot"
+        print(f"iam-auditor: error: authorization details {why}", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    graph = attack_graph(snapshot)
+    start = _graph_node(graph, args.start, "--from") if args.start is not None else None
+    target = _graph_node(graph, args.target, "--to")
+    found = console.select_paths(graph, start, target)
+    cut = cheapest_cut(found)
+    if args.json:
+        data = {"paths": [p.to_dict() for p in found], "cut": cut.to_dict() if cut else None}
+        print(json.dumps(data, indent=2))
+    else:
+        print(console.paths_text(found, cut))
+    return 1 if found else 0
+
+
+def _graph_node(graph: AttackGraph, name: str, option: str) -> Node:
+    node = graph.node(name)
+    if node is None:
+        raise UsageError(f"{option}: no user, role or entry point {console.inert(name)!r}")
+    return node
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "audit": cmd_audit,
+    "org": cmd_org,
+    "demo": cmd_demo,
+    "diff": cmd_diff,
+    "paths": cmd_paths,
+    "checks": lambda args: cmd_checks(as_json=args.json),
+    "permissions": lambda args: cmd_permissions(security_hub=args.security_hub),
+}
 
 
 def _common_options(args: argparse.Namespace) -> tuple[Settings, tuple[Format, ...], list[str]]:

@@ -24,10 +24,12 @@ from typing import TYPE_CHECKING, TextIO
 
 from auditor.analyze import credential_report_age
 from auditor.model import AccountOutcome, CheckMeta, OrgReport, Report, Status
+from auditor.policy.graph import AttackPath, Cut, Grant, Node, NodeKind, render_hop, render_path
 from auditor.report.common import check_errors
 
 if TYPE_CHECKING:
     from auditor.org import MemberAccount
+    from auditor.policy.graph import AttackGraph
 
 _START = time.monotonic()
 
@@ -375,3 +377,62 @@ def org_summary(org: OrgReport, paths: Sequence[Path | str]) -> str:
     lines.append("Organization summary:")
     lines.extend(f"  {p}" for p in paths)
     return "\n".join(lines)
+
+
+# --- attack paths (``iam-auditor paths``) ------------------------------------------------
+
+
+def select_paths(graph: AttackGraph, start: Node | None, target: Node) -> list[AttackPath]:
+    """The paths ``paths`` prints: from ``start`` (or every start) to ``target``."""
+    if start is not None:
+        path = graph.path(start, target)
+        return [path] if path is not None and path.hops else []
+    if target.kind is NodeKind.ADMIN:
+        return list(graph.paths_to_admin())
+    found = (graph.path(n, target) for n in graph.starts() if n.id != target.id)
+    return [p for p in found if p is not None and p.hops]
+
+
+def paths_text(paths: Sequence[AttackPath], cut: Cut | None) -> str:
+    """One block per path (its one-line rendering, then each hop with the statements that
+    grant it and what the snapshot could not decide), then the cheapest cut. Every name,
+    policy and Sid goes through ``inert``: they are other people's strings."""
+    if not paths:
+        return "No attack path found."
+    blocks = []
+    for number, path in enumerate(paths, 1):
+        where = " [starts outside the account]" if path.starts_outside else ""
+        doubt = "" if path.certain else " [possible, not certain]"
+        lines = [f"Path {number} of {len(paths)}{where}{doubt}:", f"  {render_path(path)}"]
+        for step, hop in enumerate(path.hops, 1):
+            lines.append(
+                f"  {step}. {inert(hop.source.name)} -> {inert(hop.target.name)}: {render_hop(hop)}"
+            )
+            lines.extend(f"     grant: {_grant_text(g)}" for g in hop.evidence)
+            lines.extend(f"     undecided: {inert(u)}" for u in hop.undecided)
+            if hop.needs_unseen_resource:
+                lines.append("     needs a resource the snapshot does not show")
+            lines.extend(f"     note: {inert(n)}" for n in hop.notes)
+        blocks.append("\n".join(lines))
+    blocks.append(_cut_text(cut, len(paths)))
+    return "\n\n".join(blocks)
+
+
+def _grant_text(g: Grant) -> str:
+    sid = f" ({inert(g.sid)})" if g.sid else ""
+    what = ", ".join(inert(a) for a in g.actions) or g.need
+    on = f" on {', '.join(inert(r) for r in g.resources)}" if g.resources else ""
+    who = f" for {inert(g.principal)}" if g.principal else ""
+    return f"{g.kind.value} {inert(g.policy)} stmt {g.statement_index}{sid}: {what}{on}{who}"
+
+
+def _cut_text(cut: Cut | None, total: int) -> str:
+    if cut is None:
+        return "Cheapest cut: none; no single statement breaks any of these paths."
+    s = cut.statement
+    sid = f" ({inert(s.sid)})" if s.sid else ""
+    return (
+        f"Cheapest cut: remove statement {s.index}{sid} of {inert(s.policy or s.policy_ref)}\n"
+        f"  breaks {cut.paths_broken} of {total} path(s): "
+        f"{', '.join(inert(x) for x in cut.starts)}"
+    )

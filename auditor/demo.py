@@ -5,12 +5,13 @@ so a newcomer sees every kind of finding in real reports. It is written as a sto
 boto3 call after another, the way the account would have grown: a weak password policy,
 a root user with an access key and no MFA, an administrator without MFA, a forgotten
 deploy key, a workload user, a clean analyst, roles used and unused, a vendor trusted
-without an external id, a GitHub Actions role trusting a whole organization, an expired
-certificate. What the API cannot say (ages, last use, root) is set on moto's objects
-through ``auditor.testing.moto_account``.
+without an external id, a GitHub Actions role trusting a whole organization, a CI user two
+steps from admin (assume the deploy role, pass the admin cleanup role to a new Lambda
+function), an expired certificate. What the API cannot say (ages, last use, root) is set on
+moto's objects through ``auditor.testing.moto_account``.
 
-The two AWS managed policies the story attaches (``AWSSupportAccess``,
-``ReadOnlyAccess``) are added on their own with their real ARNs and documents rather than
+The three AWS managed policies the story attaches (``AWSSupportAccess``, ``ReadOnlyAccess``,
+``AdministratorAccess``) are added on their own with their real ARNs and documents rather than
 through ``MOTO_IAM_LOAD_MANAGED_POLICIES=true``: loading all ~1,600 costs about 0.8 s at
 start and 2.4 s for every ``GetAccountAuthorizationDetails`` (a 4 MB answer), and would
 put 1,600 unattached policies into the demo's report.
@@ -283,8 +284,8 @@ def _workloads(iam: IAMClient) -> None:
 
 
 def _roles(iam: IAMClient) -> None:
-    support_access, read_only = moto_account.add_aws_managed_policies(
-        "AWSSupportAccess", "ReadOnlyAccess"
+    support_access, read_only, admin_access = moto_account.add_aws_managed_policies(
+        "AWSSupportAccess", "ReadOnlyAccess", "AdministratorAccess"
     )
 
     # A Lambda function's role, used an hour ago.
@@ -326,6 +327,62 @@ def _roles(iam: IAMClient) -> None:
     )
     iam.attach_role_policy(RoleName="vendor-monitoring", PolicyArn=read_only)
     moto_account.backdate_role("vendor-monitoring", created_days_ago=500, last_used_days_ago=0.5)
+
+    _deploy_chain(iam, admin_access)
+
+
+def _deploy_chain(iam: IAMClient, admin_access: str) -> None:
+    """A two-step path to admin no single policy shows: the CI user may assume the deploy
+    role, the deploy role may pass any role to a new Lambda function, and the cleanup
+    function's role is an administrator. Each grant looks routine on its own."""
+    iam.create_role(
+        RoleName="lambda-cleanup",
+        AssumeRolePolicyDocument=_trust_service("lambda.amazonaws.com"),
+        Description="Deletes stale resources every night",
+    )
+    iam.attach_role_policy(RoleName="lambda-cleanup", PolicyArn=admin_access)
+    moto_account.backdate_role("lambda-cleanup", created_days_ago=330, last_used_days_ago=0.5)
+
+    iam.create_role(RoleName="deploy", AssumeRolePolicyDocument=_trust_account(DEMO_ACCOUNT_ID))
+    iam.put_role_policy(
+        RoleName="deploy",
+        PolicyName="DeployFunctions",
+        PolicyDocument=_doc(
+            {
+                "Sid": "PassFunctionRoles",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": f"arn:aws:iam::{DEMO_ACCOUNT_ID}:role/*",
+            },
+            {
+                "Sid": "ManageFunctions",
+                "Effect": "Allow",
+                "Action": [
+                    "lambda:CreateFunction",
+                    "lambda:InvokeFunction",
+                    "lambda:UpdateFunctionCode",
+                ],
+                "Resource": "*",
+            },
+        ),
+    )
+    moto_account.backdate_role("deploy", created_days_ago=200, last_used_days_ago=1)
+
+    iam.create_user(UserName="ci-deploy")
+    iam.create_access_key(UserName="ci-deploy")
+    iam.put_user_policy(
+        UserName="ci-deploy",
+        PolicyName="AssumeDeploy",
+        PolicyDocument=_doc(
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Resource": f"arn:aws:iam::{DEMO_ACCOUNT_ID}:role/deploy",
+            }
+        ),
+    )
+    moto_account.backdate_user("ci-deploy", created_days_ago=200)
+    moto_account.backdate_access_key("ci-deploy", 1, created_days_ago=60, last_used_days_ago=1)
 
 
 def _certificates_and_federation(iam: IAMClient) -> None:

@@ -8,7 +8,10 @@ times ``auditor.analyze.analyze`` on it twice over:
 - **issue-2 checks**: every check but ROLE-001..ROLE-014 and PERM-003..PERM-008, with the
   context rule switched off (``raise_for_context`` replaced by the identity): the analyzer
   as it was before trust and privilege analysis;
-- **all checks**: the whole catalog with the context rule, as an audit runs it.
+- **all checks**: the whole catalog with the context rule, as an audit runs it;
+- and in between, **all checks but the attack paths** (PERM-010/011 left out, the context
+  rule's attack-graph question switched off), so the line after the table says what the
+  attack graph adds.
 
 The difference is what trust and privilege analysis adds to an audit; the project's budget
 for it is 2 seconds on a 2-core machine. Collection and report rendering are not timed (the
@@ -68,6 +71,8 @@ BUDGET_SECONDS = 2.0
 ISSUE_3_CHECKS = frozenset(
     [f"ROLE-{n:03d}" for n in range(1, 15)] + [f"PERM-{n:03d}" for n in range(3, 9)]
 )
+# The attack-path checks (issue 11); the context rule's graph question goes with them.
+GRAPH_CHECKS = frozenset({"PERM-010", "PERM-011"})
 GITHUB = "token.actions.githubusercontent.com"
 EKS = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
 ORG_ACCOUNTS = frozenset({ACCOUNT_ID, "210987654321", "345678901234"})
@@ -444,8 +449,20 @@ def time_analyze(
 
 
 def issue_2_checks() -> list[Check]:
-    """The catalog without the trust and privilege checks."""
-    return [c for c in all_checks() if c.meta.id not in ISSUE_3_CHECKS]
+    """The catalog without the trust and privilege checks (attack paths included)."""
+    return [c for c in all_checks() if c.meta.id not in ISSUE_3_CHECKS | GRAPH_CHECKS]
+
+
+def no_graph_checks() -> list[Check]:
+    """The catalog without the attack-path checks."""
+    return [c for c in all_checks() if c.meta.id not in GRAPH_CHECKS]
+
+
+@contextmanager
+def _graph_off() -> Iterator[None]:
+    """The context rule without its attack-graph question (as before issue 11)."""
+    with mock.patch.object(analyze_module._Reach, "path", lambda self, principal: None):
+        yield
 
 
 def markdown_table(shape: Shape, baseline: Timing, full: Timing) -> str:
@@ -496,28 +513,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         repeat=args.repeat,
         context_rule=False,
     )
+    print("timing every check but the attack paths…", file=sys.stderr, flush=True)
+    with _graph_off():
+        no_graph = time_analyze(
+            "all checks but PERM-010/011, no graph in the context rule",
+            no_graph_checks(),
+            build,
+            repeat=args.repeat,
+        )
     print("timing every check…", file=sys.stderr, flush=True)
     full = time_analyze("all checks, context rule", all_checks(), build, repeat=args.repeat)
     print(markdown_table(shape, baseline, full))
+    graph_added = full.median - no_graph.median
+    print(
+        f"\nAttack paths (PERM-010/011 and the context rule's graph): "
+        f"{no_graph.median:.2f} s -> {full.median:.2f} s median, "
+        f"**{graph_added:.2f} s added** ({full.first - no_graph.first:.2f} s on the first run)."
+    )
     added = full.median - baseline.median
     if args.json:
-        json.dump(_as_json(shape, baseline, full), args.json, indent=1)
-    if added > args.budget:
+        json.dump(_as_json(shape, baseline, full, no_graph), args.json, indent=1)
+    if added > args.budget or graph_added > args.budget:
         print(f"added {added:.2f} s: over the {args.budget:.2f} s budget", file=sys.stderr)
         return 1
     return 0
 
 
-def _as_json(shape: Shape, baseline: Timing, full: Timing) -> Mapping[str, Any]:
-    return {
+def _as_json(
+    shape: Shape, baseline: Timing, full: Timing, no_graph: Timing | None = None
+) -> Mapping[str, Any]:
+    runs = (baseline, full) if no_graph is None else (baseline, no_graph, full)
+    out: dict[str, Any] = {
         "shape": shape.__dict__,
         "aws_managed_policies": aws_managed_policy_count(),
         "runs": [
             {"label": t.label, "checks": t.checks, "findings": t.findings, "seconds": t.seconds}
-            for t in (baseline, full)
+            for t in runs
         ],
         "added_median_seconds": full.median - baseline.median,
     }
+    if no_graph is not None:
+        out["graph_added_median_seconds"] = full.median - no_graph.median
+    return out
 
 
 if __name__ == "__main__":

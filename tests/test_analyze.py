@@ -886,13 +886,44 @@ def test_roles_and_groups_are_raised_too() -> None:
     assert got["admins"][0] is Severity.MEDIUM
 
 
+def test_principal_reaching_admin_through_the_attack_graph_counts_as_escalating() -> None:
+    # dave holds no escalation method of his own: only sts:AssumeRole on an admin role that
+    # trusts the account. The attack graph sees the path; the context rule raises for it.
+    assume = factories.inline(
+        "assume-ops",
+        factories.document(factories.statement("sts:AssumeRole", factories.arn("role", "ops"))),
+    )
+    root_trust = factories.document(
+        {"Effect": "Allow", "Principal": {"AWS": factories.ROOT_ARN}, "Action": "sts:AssumeRole"}
+    )
+    authorization = factories.details(
+        users=[factories.user("dave", inline_policies=[assume]), factories.user("erin")],
+        roles=[factories.role("ops", policies=[ADMIN_POLICY], trust=root_trust)],
+        policies=[ADMIN_POLICY],
+    )
+    snap = privileged_snapshot(authorization=authorization)
+    chk = context_check(
+        "KEY-002", Severity.MEDIUM, (Status.FAIL, "user", "dave"), (Status.FAIL, "user", "erin")
+    )
+    got = severities(run([chk], snap=snap))
+    assert got["dave"] == (
+        Severity.HIGH,
+        Severity.MEDIUM,
+        "raised from medium: dave can reach administrator rights through ops (PERM-010)",
+    )
+    assert got["erin"] == (Severity.MEDIUM, Severity.MEDIUM, None)
+
+
 def test_never_above_critical() -> None:
     chk = context_check("ROLE-001", Severity.CRITICAL, (Status.FAIL, "role", "app"))
     (f,) = run([chk], snap=privileged_snapshot()).findings
     assert (f.severity, f.severity_reason) == (Severity.CRITICAL, None)
 
 
-@pytest.mark.parametrize("check_id", ["PERM-002", "PERM-007", "PERM-008", "ROLE-012", "ROLE-014"])
+@pytest.mark.parametrize(
+    "check_id",
+    ["PERM-002", "PERM-007", "PERM-008", "PERM-010", "PERM-011", "ROLE-012", "ROLE-014"],
+)
 def test_checks_judging_privilege_itself_are_not_raised(check_id: str) -> None:
     chk = context_check(check_id, Severity.HIGH, (Status.FAIL, "user", "alice"))
     (f,) = run([chk], snap=privileged_snapshot()).findings

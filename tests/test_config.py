@@ -24,6 +24,10 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "config.example.toml"
 
 KNOWN = {"KEY-002", "ROLE-005", "AA-001", "PWD-001"}
+# The day configs with a mute are loaded on. Their expiry dates (the example's too) are real
+# dates that will pass, and a mute that has expired is refused: loaded on the real date, these
+# tests would start failing on that day.
+TODAY = date(2026, 11, 23)
 
 # The catalog's ids (docs/architecture.md), for loading the example before checks register.
 CATALOG_IDS = (
@@ -31,7 +35,7 @@ CATALOG_IDS = (
     + [f"PWD-00{n}" for n in range(1, 6)]
     + [f"USER-00{n}" for n in range(1, 9)]
     + [f"KEY-00{n}" for n in range(1, 5)]
-    + [f"PERM-00{n}" for n in range(1, 10)]
+    + [f"PERM-{n:03d}" for n in range(1, 12)]
     + [f"ROLE-{n:03d}" for n in range(1, 17)]
     + ["AA-001", "CERT-001", "CERT-002", "FED-001"]
 )
@@ -380,7 +384,7 @@ reason = '''Password policy is managed
 by the identity team'''
 """,
     )
-    settings = load_config(path, KNOWN)
+    settings = load_config(path, KNOWN, today=TODAY)
     assert settings.thresholds == dataclasses.replace(
         Thresholds(), key_rotation_days=60, password_reuse=12
     )
@@ -436,7 +440,7 @@ def test_good_globs_accepted(glob: str) -> None:
 
 def test_example_config_loads() -> None:
     # On a fixed day: the example's mute has a real expiry date, which will pass.
-    settings = load_config(EXAMPLE, CATALOG_IDS, today=date(2026, 11, 23))
+    settings = load_config(EXAMPLE, CATALOG_IDS, today=TODAY)
     # The example documents the defaults: its values must be the code's defaults.
     assert settings.thresholds == Thresholds()
     assert settings.trusted_account_ids == frozenset()
@@ -453,7 +457,7 @@ def test_example_config_documents_every_threshold() -> None:
 
 
 def test_example_config_changes_no_defaults() -> None:
-    settings = load_config(EXAMPLE, CATALOG_IDS)
+    settings = load_config(EXAMPLE, CATALOG_IDS, today=TODAY)
     for check_id, override in settings.checks.items():
         # Restating the catalog severity is fine; changing it would surprise a copier.
         assert override.enabled, check_id
@@ -477,7 +481,7 @@ def test_example_check_ids_are_registered() -> None:
     # gets exit 2 on their first run.
     registered = {c.meta.id for c in all_checks()}
     assert example_check_ids() <= registered
-    load_config(EXAMPLE, registered)
+    load_config(EXAMPLE, registered, today=TODAY)
 
 
 def test_past_date_mute_is_an_error_naming_line_and_date(tmp_path: Path) -> None:

@@ -101,6 +101,7 @@ def test_people_and_their_credentials(story: Story) -> None:
         "legacy-deployer",
         "ops-automation",
         "ci-uploader",
+        "ci-deploy",
     }
     console_no_mfa = {
         u
@@ -137,10 +138,11 @@ def test_permissions(story: Story) -> None:
     assert jane["GroupList"] == ["analysts"]
     assert jane.get("UserPolicyList", []) == [] and jane.get("AttachedManagedPolicies", []) == []
     assert [p["PolicyName"] for p in users["contractor.sam"]["UserPolicyList"]] == ["UploadAssets"]
-    # Only the two AWS managed policies the story needs, not moto's 1,600.
+    # Only the three AWS managed policies the story needs, not moto's 1,600.
     assert sorted(p["Arn"] for p in details["Policies"]) == [
         "arn:aws:iam::123456789012:policy/AnalystsReadReports",
         "arn:aws:iam::aws:policy/AWSSupportAccess",
+        "arn:aws:iam::aws:policy/AdministratorAccess",
         "arn:aws:iam::aws:policy/ReadOnlyAccess",
     ]
 
@@ -154,6 +156,8 @@ def test_roles(story: Story) -> None:
         "SupportAccess",
         "vendor-monitoring",
         "github-actions-deploy",
+        "deploy",
+        "lambda-cleanup",
     }
     unused = roles["legacy-batch"]
     assert days_ago(unused["CreateDate"]) == pytest.approx(300, abs=0.1)

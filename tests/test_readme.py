@@ -7,7 +7,8 @@ redirections, quotes) is reduced to the words the CLI would receive, which must 
 with the real argument parser. The option tables are held to the same rule, and the
 sample summary is what ``make demo`` really prints: the demo is run in process and every
 line the sample shows must appear in its output, in order (``...`` stands for lines left
-out).
+out). The attack-path sample is ``iam-auditor paths`` on a snapshot of that demo account,
+printed whole.
 """
 
 from __future__ import annotations
@@ -18,11 +19,15 @@ from pathlib import Path
 
 import pytest
 
+from auditor import snapshot as snapshot_json
+from auditor.audit import run_audit
 from auditor.cli import build_parser, main
+from auditor.config import Settings
+from auditor.demo import demo_session
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
-SUBCOMMANDS = ("audit", "org", "demo", "checks", "permissions", "diff")
+SUBCOMMANDS = ("audit", "org", "demo", "checks", "permissions", "diff", "paths")
 _FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 _INVOCATION = re.compile(r"(?:^|[\s/'\"])iam-auditor\s+(" + "|".join(SUBCOMMANDS) + r")\b(.*)")
 # Where the shell stops handing words to the command.
@@ -118,3 +123,27 @@ def test_readme_sample_summary_is_what_make_demo_prints(
     reports = [line.strip() for line in sample[sample.index("Reports:") + 1 :]]
     assert reports == [f"{make_demo_dir()}/report.{ext}" for ext in ("json", "csv", "html")]
     assert all((tmp_path / report).is_file() for report in reports)
+
+
+def paths_sample() -> tuple[list[str], list[str]]:
+    """The README's ``iam-auditor paths`` sample: its arguments and the lines it shows."""
+    text = README.read_text(encoding="utf-8")
+    for block in _FENCE.findall(text):
+        lines: list[str] = str(block).splitlines()
+        if lines and lines[0].startswith("$ iam-auditor paths "):
+            return shlex.split(lines[0].removeprefix("$ iam-auditor "))[1:], lines[1:]
+    raise AssertionError("the README's attack-path sample was not found")
+
+
+def test_readme_paths_sample_is_what_paths_prints_on_the_demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with demo_session() as session:
+        snapshot = run_audit(Settings(), session=session, only=["PERM-010"]).snapshot
+    args, shown = paths_sample()
+    # The sample names its snapshot ``demo.json``: write the demo's there.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "demo.json").write_text(snapshot_json.dumps(snapshot), encoding="utf-8")
+
+    assert main(["paths", *args]) == 1, "the demo account has an attack path"
+    assert capsys.readouterr().out.splitlines() == shown

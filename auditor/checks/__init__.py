@@ -1,17 +1,28 @@
 """The check catalog: importing this package registers every check module's checks.
 
 Modules are grouped by subject (root user, password policy, users, access keys,
-permissions, role trust, roles, account). ``all_checks()`` returns them in catalog order.
+permissions, attack paths, role trust, roles, account). ``all_checks()`` returns them in
+catalog order.
 """
 
 from __future__ import annotations
 
-from auditor.checks import account, keys, password, permissions, roles, root, trust, users
+from auditor.checks import (
+    account,
+    attack_paths,
+    keys,
+    password,
+    permissions,
+    roles,
+    root,
+    trust,
+    users,
+)
 from auditor.checks.registry import REGISTRY, Check, CheckContext, check
 
 __all__ = ["Check", "CheckContext", "all_checks", "check", "get_check"]
 
-_MODULES = (root, password, users, keys, permissions, trust, roles, account)
+_MODULES = (root, password, users, keys, permissions, attack_paths, trust, roles, account)
 
 
 def all_checks() -> list[Check]:

@@ -1,4 +1,5 @@
-"""Checks on what IAM principals are allowed to do (PERM-001..PERM-009).
+"""Checks on what IAM principals are allowed to do (PERM-001..PERM-009; PERM-010 and
+PERM-011, who is or can become an administrator, are in ``auditor.checks.attack_paths``).
 
 All read ``GetAccountAuthorizationDetails`` through ``auditor.policy``, the one place that
 interprets policy documents; PERM-008 also reads the credential report for MFA. PERM-002
@@ -13,6 +14,7 @@ read never passes a check whose answer it could change: that is ERROR.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -181,8 +183,11 @@ def user_direct_policies(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
 def full_admin_attached(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each user, group or role holding a ``*:*`` policy of its own.
 
-    A principal with no grant but an unreadable policy document is ERROR, not PASS: the
-    unreadable statement could be the grant.
+    Only a grant that survives the principal's explicit Denies and permissions boundary is
+    the high finding; a cancelled one is a low FAIL that says so (CIS still asks for no
+    ``*:*`` policy attached). Admin rights from ``iam:*``, ``NotAction`` or a group are
+    PERM-011's inventory. A principal with no grant but an unreadable policy document is
+    ERROR, not PASS: the unreadable statement could be the grant.
     """
     analysis = privilege_analysis(_details(snap))
     engine = analysis.engine
@@ -190,13 +195,31 @@ def full_admin_attached(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
         kind = principal_kind(principal)
         direct = engine.direct_policies_of(principal)
         grants = [p for p in direct if analysis.grants_full_admin(p)]
-        if grants:
+        effective = {p.ref for p in analysis.admin_policies(principal)}
+        if any(p.ref in effective for p in grants):
             yield _result(
                 principal,
                 Status.FAIL,
                 f"{kind} {principal.name} holds full administrator access (Allow * on *, no "
                 f"condition) through {_listing([p.label for p in grants])}.",
                 policies=[p.ref for p in grants],
+            )
+            continue
+        if grants:
+            # The grant is there but an explicit Deny or the permissions boundary cancels
+            # it: not an administrator today, yet one edit of the Deny away, and CIS asks
+            # for no *:* policy attached at all. A low note, not the high finding.
+            yield dataclasses.replace(
+                _result(
+                    principal,
+                    Status.FAIL,
+                    f"{kind} {principal.name} has {_listing([p.label for p in grants])} "
+                    "allowing * on *, but an explicit Deny or its permissions boundary cancels "
+                    "it: not an administrator today, one policy edit away from it.",
+                    policies=[p.ref for p in grants],
+                    cancelled=True,
+                ),
+                severity=Severity.LOW,
             )
             continue
         unreadable = {

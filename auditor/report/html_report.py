@@ -16,6 +16,9 @@ check metadata still gets a line per check that has findings, from the findings.
 Pictures: the overview draws its charts (failing findings by severity, findings by status,
 the age of active access keys from KEY-002's evidence) as inline SVG computed here, so
 they need no script, no chart library and nothing fetched, and read the same on paper.
+The "Attack paths" section draws PERM-010's paths to administrator the same way, laid out
+by ``auditor.report.attack_paths`` (aggregated so it stays readable at 5,000 users); it is
+left out when PERM-010 did not run.
 
 Scale: an account with 5,000 users yields about a hundred thousand findings, and a browser
 that parses one table row per finding takes half a minute to show the page. So each group
@@ -51,6 +54,13 @@ import jinja2
 
 import auditor
 from auditor.model import CheckMeta, Compliance, Finding, Report, Severity, Status
+from auditor.report.attack_paths import (
+    NODE_HEIGHT,
+    NODE_WIDTH,
+    attack_paths_view,
+    members_shown,
+    row_evidence,
+)
 from auditor.report.common import (
     check_errors,
     optional_utc_timestamp,
@@ -240,6 +250,12 @@ def evidence_text(evidence: Mapping[str, Any]) -> str:
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         parts.append(f"{key}: {shown}")
     return "; ".join(parts)
+
+
+def _row_evidence(finding: Finding) -> str:
+    """The evidence a finding's row shows: PERM-010's summarised (see ``row_evidence``)."""
+    summary = row_evidence(finding)
+    return evidence_text(finding.evidence) if summary is None else summary
 
 
 def score_text(value: float) -> str:
@@ -484,7 +500,7 @@ def _context(report: Report) -> dict[str, Any]:
         line = by_id[finding.check_id]
         row = Row(
             finding=finding,
-            evidence=evidence_text(finding.evidence),
+            evidence=_row_evidence(finding),
             own_remediation=finding.remediation != line.usual_fix,
             severity_note=_severity_note(finding),
         )
@@ -569,6 +585,11 @@ def _context(report: Report) -> dict[str, Any]:
         ],
         "key_ages": key_age_chart(report.findings),
         "changes": report.changes,  # a ReportDiff for the "Since last run" section, or None
+        # The "Attack paths" section (PERM-010's findings drawn), None when PERM-010 did not run.
+        "attack_paths": attack_paths_view(report),
+        "members_shown": members_shown,
+        "node_width": NODE_WIDTH,
+        "node_height": NODE_HEIGHT,
     }
 
 

@@ -42,6 +42,8 @@ CATALOG: dict[str, tuple[str, Severity, tuple[str, ...], tuple[str, ...], tuple[
     "PERM-001": ("user-direct-policies", LOW, ("2.13",), ("1.14",), ("IAM.2",)),
     "PERM-002": ("full-admin-attached", HIGH, ("2.14",), ("1.15",), ("IAM.1",)),
     "PERM-009": ("cloudshell-full-access", MED, ("2.20",), ("1.21",), ("IAM.27",)),
+    "PERM-010": ("attack-path-to-admin", HIGH, (), (), ()),
+    "PERM-011": ("admin-equivalent-principal", INFO, (), (), ()),
     "ROLE-015": ("unused-role", LOW, (), (), ()),
     "ROLE-016": ("support-role-missing", LOW, ("2.15",), ("1.16",), ("IAM.18",)),
     "AA-001": ("access-analyzer-disabled", MED, ("2.18",), ("1.19",), ("IAM.28",)),

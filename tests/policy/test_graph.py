@@ -217,6 +217,12 @@ def test_path_to_dict_is_json() -> None:
     first = data[0]
     assert first["start"]["name"] == "alice"
     assert first["end"] == "admin"
+    # Whole nodes, so a renderer can label them without the snapshot.
+    assert first["nodes"][0]["name"] == "alice"
+    assert all({"id", "kind", "name"} <= set(n) for n in first["nodes"])
+    assert first["nodes"][0] == graph.paths_to_admin()[0].start.to_dict()
+    assert first["nodes"][-1] == {"id": "admin", "kind": "admin", "name": "admin"}
+    assert first["hops"][0]["source"] == first["nodes"][0]["id"]
     assert [h["reason"] for h in first["hops"]] == ["pass-role", "admin-equivalent"]
     assert first["hops"][0]["service"] == "lambda.amazonaws.com"
     assert first["text"].startswith("alice -(pass-role to lambda.amazonaws.com")

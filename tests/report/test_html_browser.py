@@ -7,8 +7,9 @@ a person opens it. Every test asserts that the page made no request but the file
 logged no console error (a CSP violation is one) and threw nothing.
 
 Chromium is Debian's ``/usr/bin/chromium`` (``IAM_AUDITOR_CHROMIUM`` overrides it), never a
-browser that Playwright downloads; ``.ci/run`` installs it. Without it these tests fail, with
-a message saying so: they are part of ``make test``, not an optional extra. One browser
+browser that Playwright downloads; ``make test`` installs it (``scripts/test-prereqs.sh``).
+Without it these tests fail, with a message saying so: they are part of ``make test``, not an
+optional extra. One browser
 serves the whole module; each test gets a fresh context.
 """
 
@@ -25,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from attack_path_samples import attack_findings, attack_snapshot, with_findings
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
-from report_samples import HOSTILE, hostile_report, sample_report
+from report_samples import HOSTILE, complete_report, hostile_report, sample_report
 
 from auditor.analyze import analyze
 from auditor.audit import TOOL
@@ -34,6 +36,7 @@ from auditor.checks import all_checks
 from auditor.config import Mute, Settings
 from auditor.model import Report
 from auditor.report import Format, render
+from auditor.report.attack_paths import attack_paths_view
 from auditor.report.html_report import PAGE_ROWS
 from benchmarks.analysis import Shape, build_snapshot
 
@@ -48,8 +51,8 @@ def chromium_path() -> str:
     if not found:
         pytest.fail(
             f"Chromium is not installed at {wanted}: the HTML report's browser tests need "
-            "Debian's chromium (`apt-get install -y --no-install-recommends chromium`, as "
-            ".ci/run does) or IAM_AUDITOR_CHROMIUM=/path/to/chromium",
+            "Debian's chromium (`bash scripts/test-prereqs.sh`, which `make test` runs, installs "
+            "it) or IAM_AUDITOR_CHROMIUM=/path/to/chromium",
             pytrace=False,
         )
     return found
@@ -402,3 +405,42 @@ def test_the_interactive_benchmark_measures_a_real_filter(
     table = markdown_table([run, run], facts).splitlines()
     assert table[-1].startswith(f"| **median** | {run.dom_content_loaded:.0f} |")
     assert len(table) == 2 + 2 + 2 + 1  # caption, blank, head, rule, two runs, median
+
+
+def test_attack_paths_are_drawn(open_report: OpenReport) -> None:
+    """The attack-path drawing: the small sample exactly, then a grouped 300-user account."""
+    small = with_findings(complete_report(), attack_findings(attack_snapshot()))
+    large = with_findings(
+        complete_report(),
+        attack_findings(build_snapshot(Shape(users=300, roles=60, customer_policies=30, groups=6))),
+    )
+    for report, nodes, edges in ((small, 10, 9), (large, None, None)):
+        view = attack_paths_view(report)
+        assert view is not None and view.paths
+        opened = open_report(report)
+        page = opened.page
+        svg = page.locator("#attack-graph svg")
+        assert svg.count() == 1
+        assert svg.get_attribute("role") == "img"
+        drawn_nodes = svg.locator("g.ap-node").count()
+        drawn_edges = svg.locator("g.ap-edge").count()
+        assert (drawn_nodes, drawn_edges) == (len(view.nodes), len(view.edges))
+        if nodes is not None:
+            assert (drawn_nodes, drawn_edges) == (nodes, edges)
+            assert svg.locator("g.ap-edge.unsure").count() == 1
+        else:
+            assert view.groups, "300 users should group some principals"
+            assert page.locator("#attack-groups tr[data-node]").count() == len(view.groups)
+        # Laid out as computed: the boxes are visible and none overlaps another.
+        boxes = page.eval_on_selector_all(
+            "#attack-graph g.ap-node rect",
+            "rs => rs.map(r => { const b = r.getBoundingClientRect();"
+            " return [b.x, b.y, b.width, b.height]; })",
+        )
+        assert all(w > 0 and h > 0 for _, _, w, h in boxes)
+        for i, (x, y, w, h) in enumerate(boxes):
+            for x2, y2, w2, h2 in boxes[i + 1 :]:
+                assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y
+        assert page.locator("#attack-table tr.path").count() == min(view.paths, 100)
+        assert page.locator("nav a[href='#attack-paths']").count() == 1
+        opened.assert_quiet()

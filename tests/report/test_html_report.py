@@ -41,6 +41,8 @@ ALLOWED_TAGS = {
     "details", "summary", "footer", "script",
     # the overview's inline SVG charts
     "figure", "figcaption", "svg", "rect", "text", "line",
+    # the attack-path drawing and its cut
+    "g", "defs", "marker", "path", "strong",
 }  # fmt: skip
 
 

@@ -182,9 +182,16 @@ def _universe() -> tuple[tuple[str, ...], dict[str, int], dict[str, tuple[int, .
     )
 
 
+@cache
+def _spellings() -> dict[str, str]:
+    out = {a.lower(): a for m in escalation_methods_catalog() for a in m.actions}
+    out.update(_SPELLING)
+    return out
+
+
 def spelled(action: str) -> str:
     """An action as the documentation spells it, when the graph knows it."""
-    return _SPELLING.get(action, action)
+    return _spellings().get(action, action)
 
 
 @lru_cache(maxsize=65536)

@@ -318,7 +318,8 @@ class AttackPath:
             "starts_outside": self.starts_outside,
             "certain": self.certain,
             "length": len(self.hops),
-            "nodes": [n.id for n in self.nodes],
+            # Whole node dicts, not ids: a renderer labels them without the snapshot.
+            "nodes": [n.to_dict() for n in self.nodes],
             "hops": [h.to_dict() for h in self.hops],
             "undecided": list(self.undecided),
             "text": render_path(self),

@@ -1,0 +1,120 @@
+"""PERM-010 findings for the report tests, built the way the check builds them.
+
+``attack_snapshot()`` is a small account with every kind of step the section draws: two
+users assuming an admin role through one shared managed policy (the cheapest cut), a
+GitHub Actions role passing an admin role to Lambda, another account's entry, a step that
+depends on a condition the snapshot cannot decide. ``attack_findings(snapshot)`` runs the
+attack-path engine on it and turns each path into the finding PERM-010 emits (the data
+contract of the "Attack paths" section): one FAIL per start, critical when the path starts
+outside the account, ``evidence = {"path": path.to_dict(), "cut": cut.to_dict() | None}``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import Any
+
+from factories import ADMIN_DOC, ROOT_ARN, arn, document, inline, oidc, policy, role, snapshot
+from factories import statement as stmt
+from factories import user as make_user
+from report_samples import ACCOUNT, make_finding
+
+from auditor.model import Finding, Report, ResourceType, Severity, Status
+from auditor.policy.graph import AttackPath, attack_graph, cheapest_cut
+from auditor.snapshot import Snapshot
+
+CHECK_ID = "PERM-010"
+VENDOR = "444455556666"
+GITHUB = "token.actions.githubusercontent.com"
+ADMIN = policy("AdministratorAccess", ADMIN_DOC, aws_managed=True)
+
+
+def _trust(principal: Any, action: str = "sts:AssumeRole", **kw: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"Effect": "Allow", "Principal": principal, "Action": action}
+    out.update(kw)
+    return document(out)
+
+
+def attack_snapshot() -> Snapshot:
+    """The small account described above (names as a real account would have them)."""
+    deployers = policy("deployers", document(stmt("sts:AssumeRole", arn("role", "ops-admin"))))
+    passer = inline(
+        "deploy-functions",
+        document(
+            stmt("iam:PassRole", arn("role", "fn-admin")),
+            stmt(["lambda:CreateFunction", "lambda:InvokeFunction"], "*"),
+        ),
+    )
+    from_office = inline(
+        "from-office",
+        document(
+            stmt(
+                "sts:AssumeRole",
+                arn("role", "ops-admin"),
+                condition={"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
+            )
+        ),
+    )
+    github = arn("oidc-provider", GITHUB)
+    users = [
+        make_user("alice", policies=[deployers]),
+        make_user("bob", policies=[deployers]),
+        make_user("dave", inline_policies=[from_office]),
+        make_user("erin"),
+    ]
+    roles = [
+        role("ops-admin", policies=[ADMIN], trust=_trust({"AWS": ROOT_ARN})),
+        role("fn-admin", policies=[ADMIN], trust=_trust({"Service": "lambda.amazonaws.com"})),
+        role(
+            "ci-deploy",
+            inline_policies=[passer],
+            trust=_trust({"Federated": github}, "sts:AssumeRoleWithWebIdentity"),
+        ),
+        role(
+            "vendor-audit",
+            inline_policies=[
+                inline("ops", document(stmt("sts:AssumeRole", arn("role", "ops-admin"))))
+            ],
+            trust=_trust({"AWS": f"arn:aws:iam::{VENDOR}:root"}),
+        ),
+    ]
+    return snapshot(
+        users=users,
+        roles=roles,
+        policies=[ADMIN, deployers],
+        oidc_providers=(oidc(GITHUB),),
+    )
+
+
+def finding_for(path: AttackPath, cut: dict[str, Any] | None) -> Finding:
+    """The finding PERM-010 emits for one path (the section's data contract)."""
+    data = path.to_dict()
+    start = data["start"]
+    kinds = {"user": ResourceType.USER, "role": ResourceType.ROLE}
+    return make_finding(
+        CHECK_ID,
+        Status.FAIL,
+        Severity.CRITICAL if path.starts_outside else Severity.HIGH,
+        start["name"],
+        resource_arn=start.get("arn") or f"arn:aws:iam::{ACCOUNT}:root",
+        resource_type=kinds.get(start["kind"], ResourceType.ACCOUNT),
+        qualifier="" if start.get("arn") else start["id"],
+        title="No principal can reach administrator through other principals",
+        detail=f"{start['name']} can become an administrator: {data['text']}",
+        evidence={"path": data, "cut": cut},
+    )
+
+
+def attack_findings(snap: Snapshot) -> list[Finding]:
+    """One finding per path to admin in ``snap``, each carrying the account's cut."""
+    paths = attack_graph(snap).paths_to_admin()
+    cut = cheapest_cut(paths)
+    cut_dict = cut.to_dict() if cut is not None else None
+    return [finding_for(p, cut_dict) for p in paths]
+
+
+def with_findings(report: Report, findings: Iterable[Finding]) -> Report:
+    """``report`` with its PERM-010 findings (if any) replaced by ``findings``."""
+    kept = [f for f in report.findings if f.check_id != CHECK_ID]
+    return dataclasses.replace(report, findings=(*kept, *findings))
