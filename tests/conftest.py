@@ -8,6 +8,7 @@ need AWS use ``mock_aws`` (in-process moto) or the end-to-end server in ``tests/
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 
@@ -55,3 +56,19 @@ def mock_aws() -> Iterator[None]:
 def aws_session(mock_aws: None) -> boto3.Session:
     """A boto3 session in ``us-east-1`` on the in-process moto account."""
     return boto3.Session(region_name="us-east-1")
+
+
+@pytest.fixture
+def restore_root_logger() -> Iterator[None]:
+    """Put the root logger's handlers, their formatters and its level back after the test."""
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    formatters = [h.formatter for h in handlers]
+    level = root.level
+    yield
+    for h in list(root.handlers):
+        if h not in handlers:
+            root.removeHandler(h)
+    for h, f in zip(handlers, formatters, strict=True):
+        h.setFormatter(f)
+    root.setLevel(level)

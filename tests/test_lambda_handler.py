@@ -14,7 +14,7 @@ import io
 import json
 import logging
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -69,20 +69,8 @@ class FakeContext:
         return 840_000
 
 
-@pytest.fixture(autouse=True)
-def _restore_root_logger() -> Iterator[None]:
-    """The handler installs its formatter on the root logger; leave it as it was found."""
-    root = logging.getLogger()
-    handlers = list(root.handlers)
-    formatters = [h.formatter for h in handlers]
-    level = root.level
-    yield
-    for h in list(root.handlers):
-        if h not in handlers:
-            root.removeHandler(h)
-    for h, f in zip(handlers, formatters, strict=True):
-        h.setFormatter(f)
-    root.setLevel(level)
+# The handler installs its JSON log formatter on the root logger.
+pytestmark = pytest.mark.usefixtures("restore_root_logger")
 
 
 @pytest.fixture

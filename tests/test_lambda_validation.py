@@ -10,9 +10,7 @@ rule as the CLI's ``--role-name`` (role_names.py): ``NAME`` or ``PATH/NAME``.
 from __future__ import annotations
 
 import json
-import logging
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -140,6 +138,10 @@ def test_a_map_child_whose_input_account_ends_in_a_newline_has_no_account() -> N
 # --- the path form reaches sts:AssumeRole --------------------------------------------------
 
 
+# The handler installs its JSON log formatter on the root logger.
+pytestmark = pytest.mark.usefixtures("restore_root_logger")
+
+
 @pytest.fixture
 def function_env(monkeypatch: pytest.MonkeyPatch, aws_session: boto3.Session) -> None:
     """The report bucket in moto and the function's environment pointing at it."""
@@ -148,22 +150,6 @@ def function_env(monkeypatch: pytest.MonkeyPatch, aws_session: boto3.Session) ->
             monkeypatch.delenv(name)
     monkeypatch.setenv("AUDITOR_REPORT_BUCKET", BUCKET)
     aws_session.client("s3").create_bucket(Bucket=BUCKET)
-
-
-@pytest.fixture(autouse=True)
-def _restore_root_logger() -> Iterator[None]:
-    """The handler installs its JSON formatter on the root logger; leave it as it was."""
-    root = logging.getLogger()
-    handlers = list(root.handlers)
-    formatters = [h.formatter for h in handlers]
-    level = root.level
-    yield
-    for h in list(root.handlers):
-        if h not in handlers:
-            root.removeHandler(h)
-    for h, f in zip(handlers, formatters, strict=True):
-        h.setFormatter(f)
-    root.setLevel(level)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ are not judged here; service-linked roles are skipped (only their service assume
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from auditor.checks.permissions import LEAST_PRIVILEGE_DOC, PRIVESC_DOC, principal_kind
@@ -51,6 +51,27 @@ _SHOWN_UNDECIDED = 3
 
 def _users_and_roles(details: AuthorizationDetails) -> list[User | Role]:
     return [*details.users, *details.roles]
+
+
+def _resource_type(principal: User | Role) -> ResourceType:
+    return ResourceType.USER if isinstance(principal, User) else ResourceType.ROLE
+
+
+def _unreadable(
+    principal: User | Role, unreadable: Mapping[str, list[str]], question: str
+) -> Result:
+    """ERROR: some of ``principal``'s policies could not be read, so ``question`` is open."""
+    return Result(
+        status=Status.ERROR,
+        resource_arn=principal.arn,
+        resource_name=principal.name,
+        detail=(
+            f"{principal_kind(principal)} {principal.name} has policies that could not be fully "
+            f"read ({', '.join(unreadable)}), so whether it {question} cannot be judged."
+        ),
+        evidence={"policy_problems": unreadable},
+        resource_type=_resource_type(principal),
+    )
 
 
 def cut_sentence(cut: Cut | None, total: int) -> str:
@@ -136,21 +157,10 @@ def attack_path_to_admin(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     for principal in _users_and_roles(details):
         if principal.arn in starts or is_service_linked(principal) or graph.is_admin(principal.arn):
             continue
-        kind = principal_kind(principal)
         unreadable = analysis.unreadable(principal)
-        result_type = ResourceType.USER if isinstance(principal, User) else ResourceType.ROLE
         if unreadable:
-            yield Result(
-                status=Status.ERROR,
-                resource_arn=principal.arn,
-                resource_name=principal.name,
-                detail=(
-                    f"{kind} {principal.name} has policies that could not be fully read "
-                    f"({', '.join(unreadable)}), so whether it can reach administrator rights "
-                    "through other principals cannot be judged."
-                ),
-                evidence={"policy_problems": unreadable},
-                resource_type=result_type,
+            yield _unreadable(
+                principal, unreadable, "can reach administrator rights through other principals"
             )
             continue
         yield Result(
@@ -158,10 +168,10 @@ def attack_path_to_admin(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
             resource_arn=principal.arn,
             resource_name=principal.name,
             detail=(
-                f"{kind} {principal.name} cannot reach administrator rights through other "
-                "principals."
+                f"{principal_kind(principal)} {principal.name} cannot reach administrator "
+                "rights through other principals."
             ),
-            resource_type=result_type,
+            resource_type=_resource_type(principal),
         )
 
 
@@ -233,7 +243,7 @@ def admin_equivalent_principal(snap: Snapshot, ctx: CheckContext) -> Iterator[Re
     analysis = privilege_analysis(need(snap.authorization, Source.AUTHORIZATION_DETAILS))
     for principal in _users_and_roles(analysis.details):
         kind = principal_kind(principal)
-        result_type = ResourceType.USER if isinstance(principal, User) else ResourceType.ROLE
+        result_type = _resource_type(principal)
         admin = analysis.admin_policies(principal)
         if admin:
             extra = (
@@ -260,18 +270,7 @@ def admin_equivalent_principal(snap: Snapshot, ctx: CheckContext) -> Iterator[Re
             continue
         unreadable = analysis.unreadable(principal)
         if unreadable:
-            yield Result(
-                status=Status.ERROR,
-                resource_arn=principal.arn,
-                resource_name=principal.name,
-                detail=(
-                    f"{kind} {principal.name} has policies that could not be fully read "
-                    f"({', '.join(unreadable)}), so whether it holds administrator rights "
-                    "cannot be judged."
-                ),
-                evidence={"policy_problems": unreadable},
-                resource_type=result_type,
-            )
+            yield _unreadable(principal, unreadable, "holds administrator rights")
             continue
         qualifier = (
             " (a Deny or its permissions boundary cancels a grant)"

@@ -984,16 +984,7 @@ class AttackGraph:
         )
         if denied or not allows or (limit is not None and not limit):
             return None
-        name = spelled(action)
-        needs = [(name, [(r.grant(name, (action,)), a) for r, a in allows])]
-        if limit is not None:
-            needs.append(
-                (
-                    f"boundary:{name}",
-                    [(r.grant(f"boundary:{name}", (action,)), a) for r, a in limit],
-                )
-            )
-        return needs
+        return _needs(action, allows, limit)
 
     def _anywhere_need(
         self, u: int, action: str
@@ -1005,16 +996,7 @@ class AttackGraph:
         if self._reader.anywhere(profile, action, caller).verdict is Verdict.NEVER:
             return None
         allows, limit = self._reader.anywhere_grants(profile, action, caller)
-        name = spelled(action)
-        needs = [(name, [(r.grant(name, (action,)), a) for r, a in allows])]
-        if limit is not None:
-            needs.append(
-                (
-                    f"boundary:{name}",
-                    [(r.grant(f"boundary:{name}", (action,)), a) for r, a in limit],
-                )
-            )
-        return needs
+        return _needs(action, allows, limit)
 
     def _assume_ways(self, u: int, v: int) -> list[_Way]:
         role = self._principal.get(v)
@@ -1776,3 +1758,17 @@ def _infer_partition(details: AuthorizationDetails) -> str:
         if len(fields) > 1 and fields[1]:
             return fields[1]
     return "aws"
+
+
+def _needs(
+    action: str,
+    allows: Sequence[tuple[SRef, Applies]],
+    limit: Sequence[tuple[SRef, Applies]] | None,
+) -> list[tuple[str, list[tuple[Grant, Applies]]]]:
+    """What one action needs: its allowing grants, and the boundary's when one applies."""
+    name = spelled(action)
+    needs = [(name, [(r.grant(name, (action,)), a) for r, a in allows])]
+    if limit is not None:
+        boundary = f"boundary:{name}"
+        needs.append((boundary, [(r.grant(boundary, (action,)), a) for r, a in limit]))
+    return needs
