@@ -17,7 +17,7 @@ to the same bytes and two runs diff cleanly.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from auditor.model import CheckMeta, Finding, FindingChange, Gap, Report, ReportDiff
@@ -26,8 +26,12 @@ from auditor.report.common import optional_utc_timestamp, ordered_findings, plai
 SCHEMA_VERSION = 1
 
 
-def report_to_dict(report: Report) -> dict[str, Any]:
-    """The report as JSON-native data, in the order ``report.json`` lists it."""
+def report_to_dict(report: Report, *, findings: bool = True) -> dict[str, Any]:
+    """The report as JSON-native data, in the order ``report.json`` lists it.
+
+    ``findings=False`` leaves out the ``findings`` list (``stream_json`` writes it a
+    finding at a time).
+    """
     gap_checks = report.gap_checks()
     data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -47,7 +51,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
     if report.changes is not None:
         data["changes"] = changes_to_dict(report.changes)
     data["checks"] = [check_to_dict(meta) for meta in report.checks]
-    data["findings"] = [finding_to_dict(f) for f in ordered_findings(report.findings)]
+    if findings:
+        data["findings"] = [finding_to_dict(f) for f in ordered_findings(report.findings)]
     return data
 
 
@@ -146,26 +151,33 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
 
 
 def render_json(report: Report) -> bytes:
+    """``report.json`` whole, as bytes (see ``stream_json``)."""
+    return b"".join(stream_json(report))
+
+
+def stream_json(report: Report) -> Iterator[bytes]:
     """``report.json``: UTF-8, non-ASCII kept as is, one check or finding per line.
 
     The top level is indented for people; each entry of ``checks`` and ``findings`` is one
     compact line, which keeps a 60,000-finding report a fraction of the size (and lets
-    ``grep`` and ``diff`` work an entry at a time) and lets the C JSON encoder do the bulk
-    of the work. The file ends in a newline.
+    ``grep`` and ``diff`` work an entry at a time). Yielded a line at a time, so a writer
+    never holds more than one finding's text; the file ends in a newline.
     """
-    data = report_to_dict(report)
-    # Both lists are the last keys of report_to_dict, so popping them keeps the key order;
-    # ``changes`` (when present) is then the last key left, and is popped in turn.
-    lists = {key: data.pop(key) for key in ("checks", "findings")}
+    data = report_to_dict(report, findings=False)
+    checks = data.pop("checks")
     changes = data.pop("changes", None)
     head = _dumps(data, indent=2)  # a non-empty dict: always ends in "\n}"
-    parts = [head[:-2]]
+    yield head[:-2].encode("utf-8")
     if changes is not None:
-        parts.append(f',\n  "changes": {_changes_json(changes)}')
-    for key, items in lists.items():
-        parts.append(f',\n  "{key}": {_list_json(items, 2)}')
-    parts.append("\n}\n")
-    return "".join(parts).encode("utf-8")
+        yield f',\n  "changes": {_changes_json(changes)}'.encode()
+    yield f',\n  "checks": {_list_json(checks, 2)}'.encode()
+    yield b',\n  "findings": ['
+    first = True
+    for finding in ordered_findings(report.findings):
+        line = _dumps(finding_to_dict(finding))
+        yield f"{'' if first else ','}\n    {line}".encode()
+        first = False
+    yield b"]\n}\n" if first else b"\n  ]\n}\n"
 
 
 def _list_json(items: list[Any], indent: int) -> str:
