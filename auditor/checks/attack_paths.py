@@ -19,7 +19,7 @@ are not judged here; service-linked roles are skipped (only their service assume
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from auditor.checks.permissions import LEAST_PRIVILEGE_DOC, PRIVESC_DOC, principal_kind
@@ -149,10 +149,9 @@ def attack_path_to_admin(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     analysis = privilege_analysis(details)
     paths = graph.paths_to_admin()
     cut = cheapest_cut(paths)
-    cut_dict = cut.to_dict() if cut is not None else None
     cut_text = cut_sentence(cut, len(paths))
-    for path in paths:
-        yield _path_result(path, cut_dict, cut_text)
+    for path, evidence in zip(paths, cut_evidence(cut, paths), strict=True):
+        yield _path_result(path, evidence, cut_text)
     starts = {p.start.id for p in paths}
     for principal in _users_and_roles(details):
         if principal.arn in starts or is_service_linked(principal) or graph.is_admin(principal.arn):
@@ -173,6 +172,20 @@ def attack_path_to_admin(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
             ),
             resource_type=_resource_type(principal),
         )
+
+
+def cut_evidence(cut: Cut | None, paths: Sequence[AttackPath]) -> list[dict[str, Any] | None]:
+    """The account's cut as each path's finding carries it: with whether it breaks that path.
+
+    Not the ids of every path the cut breaks (``Cut.to_dict``'s ``starts``): that list,
+    repeated on every finding, grows with the square of the number of paths (megabytes of
+    report.json in an account with a thousand of them).
+    """
+    if cut is None:
+        return [None for _ in paths]
+    shared = {k: v for k, v in cut.to_dict().items() if k != "starts"}
+    broken = set(cut.starts)
+    return [{**shared, "breaks_this_path": path.start.id in broken} for path in paths]
 
 
 def _path_result(path: AttackPath, cut: dict[str, Any] | None, cut_text: str) -> Result:

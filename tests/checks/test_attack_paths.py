@@ -3,6 +3,7 @@ handling of a ``*:*`` grant that an explicit Deny cancels."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from factories import (
@@ -22,8 +23,9 @@ from factories import (
     user,
 )
 
+from auditor.checks.attack_paths import cut_evidence
 from auditor.model import ResourceType, Severity, Source, Status
-from auditor.policy.graph import attack_graph, render_path
+from auditor.policy.graph import attack_graph, cheapest_cut, render_path
 
 ADMIN = policy("AdministratorAccess", ADMIN_DOC, aws_managed=True)
 ROOT_TRUST = document(
@@ -100,9 +102,24 @@ def test_perm_010_fails_per_start_with_the_path_and_the_cut() -> None:
     assert evidence["path"]["hops"][0]["certain"] is True
     assert evidence["path"]["starts_outside"] is False
     assert evidence["path"]["text"] == render_path(path)
-    # The cut is account-wide: the same on every finding, and it breaks both paths.
+    # The cut is account-wide: the same on every finding, and it breaks both paths; each
+    # finding says whether it breaks its own path instead of listing every path's start.
     assert evidence["cut"] == results["deploy"].evidence["cut"]
     assert evidence["cut"]["paths_broken"] == 2
+    assert evidence["cut"]["breaks_this_path"] is True
+    assert "starts" not in evidence["cut"]
+
+
+def test_each_finding_says_whether_the_cut_breaks_its_own_path() -> None:
+    paths = attack_graph(chain_snapshot()).paths_to_admin()  # type: ignore[arg-type]
+    cut = cheapest_cut(paths)
+    assert cut is not None and len(paths) == 2
+    # A cut that breaks only the first path: the other finding says so.
+    only_first = dataclasses.replace(cut, starts=(paths[0].start.id,))
+    evidence = cut_evidence(only_first, paths)
+    assert [e["breaks_this_path"] for e in evidence if e is not None] == [True, False]
+    assert all(e is not None and "starts" not in e for e in evidence)
+    assert cut_evidence(None, paths) == [None, None]
 
 
 def test_perm_010_path_from_outside_is_critical_on_the_role_it_enters() -> None:

@@ -20,6 +20,7 @@ from factories import statement as stmt
 from factories import user as make_user
 from report_samples import ACCOUNT, make_finding
 
+from auditor.checks.attack_paths import cut_evidence
 from auditor.model import Finding, Report, ResourceType, Severity, Status
 from auditor.policy.graph import AttackPath, attack_graph, cheapest_cut
 from auditor.snapshot import Snapshot
@@ -110,8 +111,7 @@ def attack_findings(snap: Snapshot) -> list[Finding]:
     """One finding per path to admin in ``snap``, each carrying the account's cut."""
     paths = attack_graph(snap).paths_to_admin()
     cut = cheapest_cut(paths)
-    cut_dict = cut.to_dict() if cut is not None else None
-    return [finding_for(p, cut_dict) for p in paths]
+    return [finding_for(p, c) for p, c in zip(paths, cut_evidence(cut, paths), strict=True)]
 
 
 def with_findings(report: Report, findings: Iterable[Finding]) -> Report:
