@@ -25,6 +25,7 @@ from typing import Any
 from auditor.checks import Check, CheckContext, all_checks
 from auditor.config import Mute, Settings
 from auditor.model import (
+    NO_EVIDENCE,
     Finding,
     Gap,
     Report,
@@ -39,7 +40,7 @@ from auditor.model import (
 )
 from auditor.permissions import OPTIONAL_SOURCES
 from auditor.policy import IamPrincipal, PrivilegeAnalysis, privilege_analysis
-from auditor.policy.graph import AttackGraph, AttackPath, NodeKind, attack_graph
+from auditor.policy.graph import AttackGraph, AttackPath, NodeKind, analyses_scope, attack_graph
 from auditor.snapshot import Group, Snapshot
 
 logger = logging.getLogger(__name__)
@@ -213,9 +214,12 @@ def analyze(
     trusted, trust_notes = trusted_accounts(snapshot, settings, checks)
     context = CheckContext(thresholds=settings.thresholds, trusted_account_ids=trusted)
     findings: list[Finding] = []
-    for chk in checks:
-        findings.extend(_run_check(chk, snapshot, settings, context))
-    findings, context_notes = raise_for_context(findings, snapshot)
+    # The checks and the context rule share one privilege analysis, trust analysis and
+    # attack graph; the scope drops them once the findings are made.
+    with analyses_scope(snapshot.authorization):
+        for chk in checks:
+            findings.extend(_run_check(chk, snapshot, settings, context))
+        findings, context_notes = raise_for_context(findings, snapshot)
     if today is None:
         today = _utc_date(snapshot)
     findings, mute_notes = apply_mutes(findings, settings.mutes, today)
@@ -306,6 +310,7 @@ def _run_check(
 ) -> list[Finding]:
     """One check's findings, or the single ERROR finding that says why it could not look."""
     meta = chk.meta
+    make = _FindingMaker(chk, snapshot, settings)
     # Enum order, so the gap named for a check needing two failed sources is stable.
     for source in (s for s in Source if s in meta.needs):
         gap = snapshot.gap(source)
@@ -319,14 +324,11 @@ def _run_check(
             if gap.error == "Timeout":
                 # "Timeout" alone does not say what ran out; the collector's message does.
                 detail += f": {gap.message}"
-            return [_error(chk, snapshot, settings, detail, evidence)]
+            return [make.error(detail, evidence)]
     for source in (s for s in Source if s in meta.needs):
         if not snapshot.has(source):
             return [
-                _error(
-                    chk,
-                    snapshot,
-                    settings,
+                make.error(
                     f"Could not evaluate: {source.value} data not collected "
                     "(the snapshot was taken without the checks that need it)",
                     {"source": source.value, "error": "NotCollected"},
@@ -341,15 +343,12 @@ def _run_check(
     except Exception as exc:
         logger.exception("check %s raised %s; reporting ERROR", meta.id, type(exc).__name__)
         return [
-            _error(
-                chk,
-                snapshot,
-                settings,
+            make.error(
                 f"Could not evaluate: the check failed with {type(exc).__name__}: {exc}",
                 {"error": type(exc).__name__, "message": str(exc)},
             )
         ]
-    return [_finding(chk, snapshot, settings, r) for r in results]
+    return [make.finding(r) for r in results]
 
 
 def _configured_severity(chk: Check, settings: Settings) -> Severity | None:
@@ -363,61 +362,93 @@ def _remediation(chk: Check) -> str:
     return f"{text} CLI: {cli}" if cli else text
 
 
-def _finding(chk: Check, snapshot: Snapshot, settings: Settings, result: Result) -> Finding:
-    """``result`` with the check's metadata, its stable id and its effective severity.
+class _FindingMaker:
+    """Turns one check's results into findings, sharing what they have in common.
 
-    The check's own per-result severity is the most specific judgement (ROOT-004 is critical
-    when a root key was used), then the config's ``[checks.ID] severity``, then the catalog.
+    The remediation text, the configured severity and the severity reasons are the same
+    for every finding of a check: made once here, they are one string each instead of one
+    per finding, which on an account of thousands of users was most of the findings'
+    memory (a remediation is hundreds of characters; there is a PASS per resource).
     """
-    meta = chk.meta
-    configured = _configured_severity(chk, settings)
-    reason: str | None = None
-    if result.severity is not None:
-        severity = result.severity
-        if severity is not meta.severity:
-            reason = f"set to {severity.value} by the check for this resource (see detail)"
-    elif configured is not None:
-        severity = configured
-        if severity is not meta.severity:
-            reason = f"set to {severity.value} by [checks.{meta.id}] in the configuration"
-    else:
-        severity = meta.severity
-    return Finding(
-        finding_id=finding_id(snapshot.account_id, meta.id, result.resource_arn, result.qualifier),
-        check_id=meta.id,
-        slug=meta.slug,
-        title=meta.title,
-        severity=severity,
-        base_severity=meta.severity,
-        status=result.status,
-        resource_type=result.resource_type or meta.resource_type,
-        resource_arn=result.resource_arn,
-        resource_name=result.resource_name,
-        detail=result.detail,
-        evidence=dict(result.evidence),
-        remediation=_remediation(chk),
-        compliance=meta.compliance,
-        severity_reason=reason,
-    )
 
+    __slots__ = ("_account_id", "_configured", "_meta", "_reasons", "_remediation", "_root")
 
-def _error(
-    chk: Check,
-    snapshot: Snapshot,
-    settings: Settings,
-    detail: str,
-    evidence: Mapping[str, Any],
-) -> Finding:
-    """The one ERROR finding, on the account root, for a check that could not look."""
-    result = Result(
-        status=Status.ERROR,
-        resource_arn=snapshot.root_arn,
-        resource_name=snapshot.account_id,
-        detail=detail,
-        evidence=evidence,
-        resource_type=ResourceType.ACCOUNT,
-    )
-    return _finding(chk, snapshot, settings, result)
+    def __init__(self, chk: Check, snapshot: Snapshot, settings: Settings) -> None:
+        self._meta = chk.meta
+        self._account_id = snapshot.account_id
+        self._root = snapshot.root_arn
+        self._configured = _configured_severity(chk, settings)
+        self._remediation = _remediation(chk)
+        self._reasons: dict[tuple[Severity, bool], str] = {}
+
+    def _reason(self, severity: Severity, *, by_check: bool) -> str:
+        key = (severity, by_check)
+        reason = self._reasons.get(key)
+        if reason is None:
+            reason = (
+                f"set to {severity.value} by the check for this resource (see detail)"
+                if by_check
+                else f"set to {severity.value} by [checks.{self._meta.id}] in the configuration"
+            )
+            self._reasons[key] = reason
+        return reason
+
+    def finding(self, result: Result) -> Finding:
+        """``result`` with the check's metadata, its stable id and its effective severity.
+
+        The check's own per-result severity is the most specific judgement (ROOT-004 is
+        critical when a root key was used), then the config's ``[checks.ID] severity``,
+        then the catalog.
+        """
+        meta = self._meta
+        reason: str | None = None
+        if result.severity is not None:
+            severity = result.severity
+            if severity is not meta.severity:
+                reason = self._reason(severity, by_check=True)
+        elif self._configured is not None:
+            severity = self._configured
+            if severity is not meta.severity:
+                reason = self._reason(severity, by_check=False)
+        else:
+            severity = meta.severity
+        evidence = result.evidence
+        if not evidence:
+            evidence = NO_EVIDENCE
+        elif type(evidence) is not dict:
+            evidence = dict(evidence)
+        return Finding(
+            finding_id=finding_id(self._account_id, meta.id, result.resource_arn, result.qualifier),
+            check_id=meta.id,
+            slug=meta.slug,
+            title=meta.title,
+            severity=severity,
+            base_severity=meta.severity,
+            status=result.status,
+            resource_type=result.resource_type or meta.resource_type,
+            resource_arn=result.resource_arn,
+            resource_name=result.resource_name,
+            detail=result.detail,
+            # A check's results are done with once converted: a plain dict is taken as it
+            # is rather than copied, any other mapping becomes one, and empty evidence is
+            # the one shared NO_EVIDENCE.
+            evidence=evidence,
+            remediation=self._remediation,
+            compliance=meta.compliance,
+            severity_reason=reason,
+        )
+
+    def error(self, detail: str, evidence: Mapping[str, Any]) -> Finding:
+        """The one ERROR finding, on the account root, for a check that could not look."""
+        result = Result(
+            status=Status.ERROR,
+            resource_arn=self._root,
+            resource_name=self._account_id,
+            detail=detail,
+            evidence=evidence,
+            resource_type=ResourceType.ACCOUNT,
+        )
+        return self.finding(result)
 
 
 # What the context rule raises: FAIL findings about a user, group or role. Checks whose

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from auditor import __version__, console
 from auditor.analyze import EXIT_INCOMPLETE, exit_code, selected_checks
-from auditor.audit import AuditResult, run_audit
+from auditor.audit import AuditResult, relaxed_gc, run_audit
 from auditor.checks import all_checks
 from auditor.config import ConfigError, Settings, load_config
 from auditor.logsafe import limit_wire_loggers, protect_handlers
@@ -311,7 +311,8 @@ def _run(argv: Sequence[str] | None) -> int:
     limit_wire_loggers(level)
     protect_handlers()
     try:
-        return COMMANDS[args.command](args)
+        with relaxed_gc():
+            return COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"iam-auditor: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -343,7 +344,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 external_id=args.external_id,
                 session_name=args.session_name,
             )
-            result = run_audit(settings, session=session, only=only, progress=progress)
+            # This command's session is its own: the service models can go once collected.
+            result = run_audit(
+                settings, session=session, only=only, progress=progress, private_session=True
+            )
     except CredentialsError as exc:
         raise UsageError(str(exc)) from exc
     if args.save_snapshot is not None:
@@ -676,10 +680,11 @@ def _send_to_security_hub(
     """Import the report's findings into Security Hub; 0, or ``EXIT_SEND_FAILED`` with the
     failures on stderr. A failed import leaves the audit and its reports as they are.
     """
-    from auditor.report.asff import report_to_asff  # noqa: PLC0415
+    from auditor.report.asff import asff_findings  # noqa: PLC0415
     from auditor.securityhub import EXIT_SEND_FAILED, describe, send_to_security_hub  # noqa: PLC0415
 
-    outcome = send_to_security_hub(session, report_to_asff(report, region=region), region=region)
+    # One batch of ASFF findings is built at a time, never the whole report's.
+    outcome = send_to_security_hub(session, asff_findings(report, region=region), region=region)
     lines = describe(outcome, region=region)
     if not outcome.ok:
         print("iam-auditor: error: " + "\n".join(lines), file=sys.stderr)

@@ -11,18 +11,19 @@ ERROR finding) is ``unverified``, not resolved: a check that could not look fixe
 Each side becomes a pandas DataFrame keyed by ``finding_id``; one outer merge classifies
 every finding at once, which stays fast for accounts with tens of thousands of findings.
 
-Inputs are parsed ``report.json`` documents, possibly old, hand-edited or of another
-tool's making, so they are validated first (``schema_version`` 1 and the keys the diff
-reads) and every problem is a ``DiffError`` with one line naming the file and what is
-wrong. Comparing reports of different accounts is an error: their finding ids never
-match, and "everything resolved, everything new" would be a misleading answer.
+Inputs are parsed ``report.json`` documents of schema_version 1 or 2, possibly old,
+hand-edited or of another tool's making: ``auditor.report.json_read.read_report`` checks
+and expands each to the complete findings of version 1, then the keys the diff reads are
+validated, and every problem is a ``DiffError`` with one line naming the file and what is
+wrong. So a version-1 baseline compares with a version-2 report exactly as two version-1
+reports would. Comparing reports of different accounts is an error: their finding ids
+never match, and "everything resolved, everything new" would be a misleading answer.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,16 @@ import numpy.typing as npt
 import pandas as pd
 
 from auditor.console import inert
-from auditor.model import FindingChange, Report, ReportDiff, Score, Severity, Status
-from auditor.report.common import utc_timestamp
-from auditor.report.json_report import SCHEMA_VERSION, report_to_dict
+from auditor.model import FindingChange, Report, ReportDiff, Severity, Status
+from auditor.report.common import ordered_findings, utc_timestamp
+from auditor.report.json_read import (
+    ReportError,
+    check_header,
+    parse_score,
+    parse_timestamp,
+    read_report,
+)
+from auditor.report.json_report import finding_to_dict, report_to_dict
 
 # The keys of a finding the diff reads; everything else in a finding is ignored.
 FINDING_KEYS = (
@@ -54,7 +62,7 @@ _SEVERITY = {s.value: s for s in Severity}
 _STATUS = {s.value: s for s in Status}
 
 
-class DiffError(ValueError):
+class DiffError(ReportError):
     """A report cannot be read or compared; the message is one line for people."""
 
 
@@ -68,7 +76,10 @@ def load_report(path: Path) -> dict[str, Any]:
 
 
 def parse_report(data: bytes | str, source: str) -> dict[str, Any]:
-    """Parse and validate the text of a ``report.json`` read from ``source`` (a path, a URI)."""
+    """The text of a ``report.json`` read from ``source`` (a path, a URI), validated.
+
+    Returned as ``read_report`` gives it: version 1's shape, whatever version was read.
+    """
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
     except UnicodeDecodeError as exc:
@@ -77,39 +88,27 @@ def parse_report(data: bytes | str, source: str) -> dict[str, Any]:
         parsed = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DiffError(f"{source}: not a report.json (invalid JSON at line {exc.lineno})") from exc
-    validate_report(parsed, source)
-    return parsed  # type: ignore[no-any-return]
+    report = _read(parsed, source)
+    _frame(report, source)
+    return report
 
 
 def validate_report(data: Any, source: str = "report") -> None:
-    """Raise ``DiffError`` unless ``data`` is a schema_version 1 report the diff can read.
+    """Raise ``DiffError`` unless ``data`` is a report (schema_version 1 or 2) the diff reads.
 
-    Checks the top-level keys the diff uses and, in every finding, the keys of
-    ``FINDING_KEYS`` with their types and values; ``source`` (a path, "baseline") starts
-    the message.
+    Checks the top-level keys the diff uses, a version-2 report's shape, and, in every
+    finding, the keys of ``FINDING_KEYS`` with their types and values; ``source`` (a path,
+    "baseline") starts the message.
     """
-    _check_top_level(data, source)
-    _frame(data, source)
+    _frame(_read(data, source), source)
 
 
-def _check_top_level(data: Any, source: str) -> None:
-    if not isinstance(data, Mapping):
-        raise DiffError(f"{source}: not a report.json (the top level is not a JSON object)")
-    version = data.get("schema_version")
-    if version is None:
-        raise DiffError(f"{source}: not a report.json (no schema_version)")
-    if version != SCHEMA_VERSION or isinstance(version, bool):
-        raise DiffError(
-            f"{source}: report schema_version {version!r} is not supported "
-            f"(this iam-auditor reads schema_version {SCHEMA_VERSION})"
-        )
-    if not isinstance(data.get("account_id"), str) or not data["account_id"]:
-        raise DiffError(f"{source}: account_id is missing or not a string")
-    _timestamp(data.get("generated_at"), source)
-    _score(data.get("score"), source)
-    tool = data.get("tool")
-    if not isinstance(tool, Mapping) or not isinstance(tool.get("version"), str):
-        raise DiffError(f"{source}: tool.version is missing or not a string")
+def _read(data: Any, source: str) -> dict[str, Any]:
+    """``read_report``, its ``ReportError`` a ``DiffError`` (what the diff's callers catch)."""
+    try:
+        return read_report(data, source)
+    except ReportError as exc:
+        raise DiffError(str(exc)) from None
 
 
 def diff_reports(
@@ -124,16 +123,20 @@ def diff_reports(
     ``DiffError`` for an invalid report or reports of different accounts.
     """
     old_label, new_label = labels
-    _check_top_level(old, old_label)
-    _check_top_level(new, new_label)
+    # The accounts first: comparing two accounts is refused before their findings are read.
+    for data, label in ((old, old_label), (new, new_label)):
+        try:
+            check_header(data, label)
+        except ReportError as exc:
+            raise DiffError(str(exc)) from None
     if old["account_id"] != new["account_id"]:
         raise DiffError(
             f"cannot compare reports of different accounts: {old_label} is of account "
             f"{inert(old['account_id'])}, {new_label} of account {inert(new['account_id'])}"
         )
     merged = pd.merge(
-        _frame(old, old_label),
-        _frame(new, new_label),
+        _frame(_read(old, old_label), old_label),
+        _frame(_read(new, new_label), new_label),
         how="outer",
         left_index=True,
         right_index=True,
@@ -156,11 +159,11 @@ def diff_reports(
     )
     return ReportDiff(
         account_id=str(new["account_id"]),
-        baseline_generated_at=_timestamp(old["generated_at"], old_label),
-        generated_at=_timestamp(new["generated_at"], new_label),
+        baseline_generated_at=parse_timestamp(old["generated_at"], old_label),
+        generated_at=parse_timestamp(new["generated_at"], new_label),
         baseline_tool_version=str(old["tool"]["version"]),
-        score_before=_score(old["score"], old_label),
-        score_after=_score(new["score"], new_label),
+        score_before=parse_score(old["score"], old_label),
+        score_after=parse_score(new["score"], new_label),
         new=_changes(merged[open_after & ~open_before], "_after"),
         resolved=_changes(merged[open_before & ~open_after & ~unverified], "_before"),
         still_open=_changes(merged[open_before & open_after], "_after"),
@@ -171,8 +174,15 @@ def diff_reports(
 def diff_against(
     baseline: Mapping[str, Any], report: Report, label: str = "baseline"
 ) -> ReportDiff:
-    """What changed from a parsed baseline report.json to ``report`` (``audit --baseline``)."""
-    return diff_reports(baseline, report_to_dict(report), labels=(label, "this audit"))
+    """What changed from a parsed baseline report.json to ``report`` (``audit --baseline``).
+
+    ``report`` is compared in version 1's shape, built straight from its findings, so no
+    version-2 text is made and read back just to be compared.
+    """
+    current = report_to_dict(report, findings=False)
+    current["schema_version"] = 1
+    current["findings"] = [finding_to_dict(f) for f in ordered_findings(report.findings)]
+    return diff_reports(baseline, current, labels=(label, "this audit"))
 
 
 def state_label(status: Status | None, muted: bool) -> str:
@@ -230,13 +240,12 @@ def diff_text(diff: ReportDiff) -> str:
 
 
 def _frame(report: Mapping[str, Any], source: str) -> pd.DataFrame:
-    """The report's findings as a DataFrame of ``FINDING_KEYS`` indexed by ``finding_id``."""
-    findings = report.get("findings")
-    if not isinstance(findings, list):
-        raise DiffError(f"{source}: findings is missing or not a list")
-    for index, finding in enumerate(findings):
-        if not isinstance(finding, Mapping):
-            raise DiffError(f"{source}: findings[{index}] is not a JSON object")
+    """The findings of a report ``read_report`` gave, as a DataFrame of ``FINDING_KEYS``.
+
+    Indexed by ``finding_id``; every finding's ``FINDING_KEYS`` are checked for type and
+    value first (column by column: a row at a time is slow at tens of thousands).
+    """
+    findings = report["findings"]
     frame = pd.DataFrame.from_records(findings, columns=list(FINDING_KEYS))
     for key in _TEXT_KEYS:
         column = frame[key]
@@ -333,25 +342,3 @@ def _status(value: Any) -> Status | None:
 def _flag(value: Any) -> bool:
     """A ``muted`` cell: numpy or Python bool, or NaN for a finding absent from that run."""
     return isinstance(value, bool | np.bool_) and bool(value)
-
-
-def _timestamp(value: Any, source: str) -> datetime:
-    if not isinstance(value, str):
-        raise DiffError(f"{source}: generated_at is missing or not a string")
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise DiffError(f"{source}: generated_at {inert(value)!r} is not a timestamp") from exc
-    # report.json always writes UTC with a Z; a hand-written naive time is taken as UTC too.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _score(value: Any, source: str) -> Score:
-    if not isinstance(value, Mapping):
-        raise DiffError(f"{source}: score is missing or not an object")
-    number, grade = value.get("value"), value.get("grade")
-    if isinstance(number, bool) or not isinstance(number, int | float):
-        raise DiffError(f"{source}: score.value is missing or not a number")
-    if not isinstance(grade, str):
-        raise DiffError(f"{source}: score.grade is missing or not a string")
-    return Score(float(number), grade)

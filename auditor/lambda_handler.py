@@ -51,7 +51,7 @@ from auditor.names import (
     is_role_name,
 )
 from auditor.report import Format, render
-from auditor.sink import S3Sink, SinkError, describe_s3_error
+from auditor.sink import Content, S3Sink, SinkError, describe_s3_error, write_each
 
 if TYPE_CHECKING:
     import boto3
@@ -619,13 +619,15 @@ class Runner:
             overwrite=overwrite,
         )
 
-    def store(self, folder: str, moment: datetime, files: Mapping[str, bytes]) -> Stored:
-        """Write ``files`` under ``PREFIX/folder/<dated>/`` (never overwritten), then latest/."""
+    def store(self, folder: str, moment: datetime, files: Mapping[str, Content]) -> Stored:
+        """Write ``files`` under ``PREFIX/folder/<dated>/`` (never overwritten), then latest/.
+
+        Each file is rendered once, spooled, and put to both places (``write_each``).
+        """
         base = f"{self.settings.prefix}/{folder}"
         dated = self._sink(f"{base}/{dated_folder(moment)}", overwrite=False)
-        dated.write(files)
         latest = self._sink(f"{base}/{LATEST}", overwrite=True)
-        latest.write(files)
+        write_each([dated, latest], files)
         return Stored(
             keys=tuple(dated.key(name) for name in files),
             latest_keys=tuple(latest.key(name) for name in files),
@@ -651,7 +653,8 @@ class Runner:
         The first run finds no object (``NoSuchKey``): no baseline, said at info level. Any
         other problem (the object unreadable, not a report, of another account) is logged
         as a warning and the report goes out without ``changes``: a broken baseline must
-        not cost the audit.
+        not cost the audit. The previous report may be of schema_version 1 (written before
+        an upgrade) or 2: ``parse_report`` reads both.
         """
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
@@ -998,9 +1001,15 @@ class Runner:
             log.warning(error, extra={"account_id": account_id})
             return outcome_not_audited(account_id, name, error), None
         try:
-            outcome = outcome_from_report_json(data, name=name, reports=self.uris(stored.keys))
-        except ValueError as exc:
-            error = f"report s3://{bucket}/{key}: {exc}"
+            # Any report.json version this build reads: members may run an older release.
+            outcome = outcome_from_report_json(
+                data,
+                name=name,
+                reports=self.uris(stored.keys),
+                source=f"report s3://{bucket}/{key}",
+            )
+        except ValueError as exc:  # the message starts with the report's location
+            error = str(exc)
             log.warning(error, extra={"account_id": account_id})
             return outcome_not_audited(account_id, name, error), None
         return outcome, stored

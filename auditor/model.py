@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 
 class Severity(enum.Enum):
@@ -134,7 +134,33 @@ class CheckMeta:
     compliance: Compliance = field(default_factory=Compliance)
 
 
-@dataclass(frozen=True)
+class _NoEvidence(dict[str, Any]):
+    """The empty evidence that every result without any shares, instead of a dict each.
+
+    Most results carry no evidence (a PASS per compliant resource), so on a large account
+    one shared object replaces tens of thousands of empty dicts. It is a ``dict`` for every
+    reader (JSON encoders, renderers, ``== {}``) but refuses to be filled, being shared.
+    """
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("NO_EVIDENCE is shared by many results and cannot be changed")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    setdefault = update = pop = popitem = clear = _refuse
+
+
+NO_EVIDENCE: Mapping[str, Any] = _NoEvidence()
+
+
+def _no_evidence() -> Mapping[str, Any]:
+    return NO_EVIDENCE
+
+
+# Results and findings are made by the tens of thousands on a large account (a PASS per
+# compliant resource): slots spare each one a ``__dict__``.
+@dataclass(frozen=True, slots=True)
 class Result:
     """What a check saw about one resource; the analyzer makes it a ``Finding``.
 
@@ -147,7 +173,7 @@ class Result:
     resource_arn: str
     resource_name: str
     detail: str
-    evidence: Mapping[str, Any] = field(default_factory=dict)
+    evidence: Mapping[str, Any] = field(default_factory=_no_evidence)
     qualifier: str = ""
     resource_type: ResourceType | None = None
     severity: Severity | None = None
@@ -167,7 +193,7 @@ class Gap:
     region: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One check's verdict on one resource, with everything a report shows about it."""
 

@@ -77,8 +77,6 @@ DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 MAX_WORKERS_LIMIT = 64
 """The most accounts audited at once; more mostly buys throttling."""
 
-REPORT_SCHEMA_VERSION = 1
-
 
 @dataclass(frozen=True)
 class MemberAccount:
@@ -303,19 +301,25 @@ def outcome_from_report(
 
 
 def outcome_from_report_json(
-    data: Mapping[str, Any], *, name: str, reports: Sequence[str] = ()
+    data: Mapping[str, Any],
+    *,
+    name: str,
+    reports: Sequence[str] = (),
+    source: str = "report.json",
 ) -> AccountOutcome:
     """The same outcome as ``outcome_from_report``, from a parsed ``report.json``.
 
-    Raises ``ValueError`` naming what is wrong when ``data`` is not a schema-1 report.
+    Any schema_version this build reads (``auditor.report.json_read``). Raises
+    ``ValueError`` whose one line starts with ``source`` (where the report came from) and
+    says what is wrong when ``data`` is not such a report.
     """
-    version = data.get("schema_version") if isinstance(data, Mapping) else None
-    if version != REPORT_SCHEMA_VERSION:
-        raise ValueError(f"not an iam-auditor report.json of schema_version 1 ({version!r})")
+    from auditor.report.json_read import read_report  # noqa: PLC0415 (renderers load late)
+
+    report = read_report(data, source)
     try:
         failures = [
             (str(f["check_id"]), str(f["title"]), Severity.parse(str(f["severity"])))
-            for f in data["findings"]
+            for f in report["findings"]
             if f["status"] == Status.FAIL.value and not f["muted"]
         ]
         gaps = tuple(
@@ -327,23 +331,23 @@ def outcome_from_report_json(
                     message=str(g["message"]),
                     region=None if g.get("region") is None else str(g["region"]),
                 )
-                for g in data["gaps"]
+                for g in report["gaps"]
             )
         )
-        score = Score(value=float(data["score"]["value"]), grade=str(data["score"]["grade"]))
-        summary = {str(k): int(v) for k, v in data["summary"].items()}
+        score = Score(value=float(report["score"]["value"]), grade=str(report["score"]["grade"]))
+        summary = {str(k): int(v) for k, v in report["summary"].items()}
         return AccountOutcome(
-            account_id=str(data["account_id"]),
+            account_id=str(report["account_id"]),
             name=name,
             score=score,
-            complete=bool(data["complete"]),
+            complete=bool(report["complete"]),
             summary=summary,
             gaps=gaps,
             failing=_tally(failures),
             reports=tuple(str(r) for r in reports),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ValueError(f"malformed report.json: {type(exc).__name__}: {exc}") from None
+        raise ValueError(f"{source}: malformed report.json: {type(exc).__name__}: {exc}") from None
 
 
 def _tally(failures: Sequence[tuple[str, str, Severity]]) -> tuple[CheckTally, ...]:

@@ -20,7 +20,8 @@ and its reports are written. The CLI says what failed on stderr and exits with
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -60,13 +61,18 @@ class SendResult:
         return not self.failed
 
 
-def batches(items: Sequence[Mapping[str, Any]], size: int = BATCH_SIZE) -> Iterator[list[Any]]:
-    """``items`` in consecutive lists of at most ``size``, in order."""
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
+def batches(items: Iterable[Mapping[str, Any]], size: int = BATCH_SIZE) -> Iterator[list[Any]]:
+    """``items`` in consecutive lists of at most ``size``, in order, taken as needed.
+
+    A generator of findings is read one batch ahead only, so its findings are never all
+    held at once.
+    """
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
 
 
-def send_findings(client: Any, findings: Sequence[Mapping[str, Any]]) -> SendResult:
+def send_findings(client: Any, findings: Iterable[Mapping[str, Any]]) -> SendResult:
     """Import ``findings`` (ASFF dicts) with ``client`` (a boto3 securityhub client).
 
     Never raises for an AWS error: a failed call counts every finding of its batch as
@@ -95,7 +101,7 @@ def send_findings(client: Any, findings: Sequence[Mapping[str, Any]]) -> SendRes
 
 
 def send_to_security_hub(
-    session: boto3.Session, findings: Sequence[Mapping[str, Any]], *, region: str
+    session: boto3.Session, findings: Iterable[Mapping[str, Any]], *, region: str
 ) -> SendResult:
     """Import ``findings`` into Security Hub in ``region`` with ``session``'s credentials."""
     client = session.client("securityhub", region_name=region, config=CLIENT_CONFIG)

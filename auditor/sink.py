@@ -1,13 +1,21 @@
-"""Sinks: where rendered reports go. Only sinks write; renderers return bytes.
+"""Sinks: where rendered reports go. Only sinks write; renderers only produce bytes.
 
-``LocalSink`` writes into a directory, atomically and owner-only: each file is written to
+A file's ``Content`` is either its bytes or a ``Chunks`` producer: a callable the sink
+calls when it writes that file, which yields the file's bytes in order (a renderer's
+``stream_*``). Producers let a 60 MB report go to disk a few hundred findings at a time
+instead of being held whole, and a format nobody writes is never rendered.
+
+``LocalSink`` writes into a directory, atomically and owner-only: each file is streamed to
 a temporary file in the same directory (mode 0600 from its creation), flushed and fsynced,
 then renamed over the final name with ``os.replace``. All temporary files of one ``write``
-are completed before the first rename, so a failure while writing any of them leaves every
-previous report file exactly as it was and no temporary file behind; a rename that fails
-after others succeeded puts the replaced files back from hard links taken beforehand.
-``S3Sink`` puts objects into an S3 bucket, always with server-side encryption, and can
-refuse to overwrite (dated keys are written once). ``Sink`` is the protocol both implement.
+are completed before the first rename, so a failure while writing or rendering any of them
+leaves every previous report file exactly as it was and no temporary file behind; a rename
+that fails after others succeeded puts the replaced files back from hard links taken
+beforehand. ``S3Sink`` puts objects into an S3 bucket, always with server-side encryption,
+and can refuse to overwrite (dated keys are written once); it spools each produced file to
+a temporary file (in memory up to ``SPOOL_MEMORY``, then on disk) and uploads from there,
+and renders every file of a ``write`` before its first put. ``Sink`` is the protocol both
+implement.
 """
 
 from __future__ import annotations
@@ -16,20 +24,42 @@ import contextlib
 import os
 import secrets
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol, TypeAlias
 
 DIRECTORY_MODE = 0o700
 FILE_MODE = 0o600
+
+Chunks: TypeAlias = Callable[[], Iterable[bytes]]
+"""A file rendered on demand: called once per write, it yields the file's bytes in order."""
+
+Content: TypeAlias = bytes | Chunks
+"""A file's content as a sink takes it: whole, or produced chunk by chunk when written."""
 
 
 class Sink(Protocol):
     """Something that stores a set of report files and says where they went."""
 
-    def write(self, files: Mapping[str, bytes]) -> Sequence[str | Path]:
+    def write(self, files: Mapping[str, Content]) -> Sequence[str | Path]:
         """Store ``files`` (name -> content); return their locations, in order."""
         ...
+
+
+def chunks(content: Content) -> Generator[bytes, None, None]:
+    """``content``'s bytes in order: whole bytes as one chunk, else what its producer yields."""
+    if isinstance(content, bytes):
+        yield content
+        return
+    stream = iter(content())
+    try:
+        yield from stream
+    finally:
+        # A write that fails part-way leaves the renderer suspended: end it now, so what it
+        # holds (a template's context, a DataFrame) is freed with the failed write.
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
 
 
 def _check_name(name: str) -> None:
@@ -57,8 +87,13 @@ class LocalSink:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
 
-    def write(self, files: Mapping[str, bytes]) -> list[Path]:
-        """Write every file atomically; return the final paths in ``files``' order."""
+    def write(self, files: Mapping[str, Content]) -> list[Path]:
+        """Write every file atomically; return the final paths in ``files``' order.
+
+        Files are rendered one after another, each straight into its temp file, and all of
+        them before the first rename: a renderer that raises part-way through its stream
+        replaces nothing.
+        """
         for name in files:
             _check_name(name)
         self._ensure_directory()
@@ -128,8 +163,8 @@ class LocalSink:
         # mkdir's mode is filtered by the umask; say exactly what we mean.
         os.chmod(self.directory, DIRECTORY_MODE)
 
-    def _write_temp(self, name: str, content: bytes) -> str:
-        """Write ``content`` to a fresh 0600 temp file beside ``name``; return its path."""
+    def _write_temp(self, name: str, content: Content) -> str:
+        """Stream ``content`` to a fresh 0600 temp file beside ``name``; return its path."""
         # mkstemp opens with O_CREAT | O_EXCL and mode 0600, so the file is never
         # readable by others, not even between creation and a chmod.
         fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.directory)
@@ -138,7 +173,9 @@ class LocalSink:
                 if hasattr(os, "fchmod"):
                     # The umask can only have narrowed 0600; make it exactly owner read/write.
                     os.fchmod(handle.fileno(), FILE_MODE)
-                handle.write(content)
+                with contextlib.closing(chunks(content)) as stream:
+                    for chunk in stream:
+                        handle.write(chunk)
                 handle.flush()
                 os.fsync(handle.fileno())
         except BaseException:
@@ -196,6 +233,11 @@ _HINTS = {
 _KMS_HINT = "the KMS key cannot be used: the writer needs kms:GenerateDataKey on it"
 
 
+# A produced file up to this size is spooled in memory, a larger one to a temporary file:
+# small enough that six formats of a large account add little to a Lambda's memory.
+SPOOL_MEMORY = 1 << 20
+
+
 class SinkError(Exception):
     """A report could not be stored; ``str()`` names the bucket, key and error code."""
 
@@ -231,8 +273,9 @@ class S3Sink:
     given, else SSE-S3 (``AES256``). With ``overwrite=False`` each put is conditional
     (``If-None-Match: *``), so an object that already exists is never replaced: S3 answers
     ``PreconditionFailed`` and ``write`` raises ``SinkError``. Each object is written whole
-    or not at all (S3 puts are atomic), but a set of files is not: a failure part-way leaves
-    the earlier objects of the set written, which is why dated keys are written before the
+    or not at all (S3 puts are atomic), and every file of a set is rendered before the first
+    put (``write_each``), but a set of puts is not atomic: a failure part-way leaves the
+    earlier objects of the set written, which is why dated keys are written before the
     ``latest/`` ones. ``client`` is a boto3 S3 client.
     """
 
@@ -262,35 +305,66 @@ class S3Sink:
         """The ``s3://bucket/key`` location of ``name``."""
         return f"s3://{self.bucket}/{self.key(name)}"
 
-    def write(self, files: Mapping[str, bytes]) -> list[str]:
+    def write(self, files: Mapping[str, Content]) -> list[str]:
         """Put every file; return their ``s3://`` URIs in ``files``' order.
 
-        Raises ``SinkError`` on the first object that cannot be written (missing bucket,
-        access denied, unusable KMS key, an existing object with ``overwrite=False``).
+        Every file is rendered (spooled) before the first put, so a renderer that fails
+        leaves the bucket as it was. Raises ``SinkError`` on the first object that cannot be
+        written (missing bucket, access denied, unusable KMS key, an existing object with
+        ``overwrite=False``).
         """
+        return write_each([self], files)[0]
+
+    def put(self, name: str, body: bytes | IO[bytes]) -> str:
+        """Put one file, whole bytes or a readable file read from its start; return its URI."""
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
-        for name in files:
-            _check_name(name)
-        written: list[str] = []
+        _check_name(name)
+        key = self.key(name)
+        if not isinstance(body, bytes):
+            body.seek(0)
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "Body": body,
+            "ContentType": content_type(name),
+        }
+        if self.kms_key_id:
+            params["ServerSideEncryption"] = "aws:kms"
+            params["SSEKMSKeyId"] = self.kms_key_id
+        else:
+            params["ServerSideEncryption"] = "AES256"
+        if not self.overwrite:
+            params["IfNoneMatch"] = "*"
+        try:
+            self.client.put_object(**params)
+        except (ClientError, BotoCoreError) as exc:
+            raise SinkError(describe_s3_error(exc, self.bucket, key, "writing")) from exc
+        return self.uri(name)
+
+
+def write_each(sinks: Sequence[S3Sink], files: Mapping[str, Content]) -> list[list[str]]:
+    """Write ``files`` to each sink in turn, rendering every file once; URIs per sink.
+
+    Produced files are spooled first, each to its own temporary file (kept in memory up to
+    ``SPOOL_MEMORY``, then on disk in the system temp directory, ``/tmp`` in a Lambda), and
+    put from there with a streaming body, so no report is ever whole in memory. All of them
+    are spooled before the first put: a renderer that raises writes nothing, which matters
+    because a dated key written once can never be written again. Then every file goes to
+    the first sink, then every file to the next (a Lambda's dated keys before its
+    ``latest/`` ones). The spools are gone when this returns, whatever happened.
+    """
+    for name in files:
+        _check_name(name)
+    with contextlib.ExitStack() as stack:
+        bodies: dict[str, bytes | IO[bytes]] = {}
         for name, content in files.items():
-            key = self.key(name)
-            params: dict[str, Any] = {
-                "Bucket": self.bucket,
-                "Key": key,
-                "Body": content,
-                "ContentType": content_type(name),
-            }
-            if self.kms_key_id:
-                params["ServerSideEncryption"] = "aws:kms"
-                params["SSEKMSKeyId"] = self.kms_key_id
-            else:
-                params["ServerSideEncryption"] = "AES256"
-            if not self.overwrite:
-                params["IfNoneMatch"] = "*"
-            try:
-                self.client.put_object(**params)
-            except (ClientError, BotoCoreError) as exc:
-                raise SinkError(describe_s3_error(exc, self.bucket, key, "writing")) from exc
-            written.append(self.uri(name))
-        return written
+            if isinstance(content, bytes):
+                bodies[name] = content
+                continue
+            spool = stack.enter_context(tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY))
+            with contextlib.closing(chunks(content)) as stream:
+                for chunk in stream:
+                    spool.write(chunk)
+            bodies[name] = spool
+        return [[sink.put(name, body) for name, body in bodies.items()] for sink in sinks]

@@ -42,7 +42,7 @@ from auditor.audit import TOOL
 from auditor.checks import all_checks
 from auditor.config import Settings
 from auditor.model import Report
-from auditor.report import Format, render
+from auditor.report import Format, as_bytes, render
 from benchmarks.analysis import Shape, build_snapshot
 
 CHROMIUM = "/usr/bin/chromium"
@@ -151,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     shape = Shape(users=args.users, roles=args.roles, customer_policies=args.policies)
     report = build_report(shape)
     start = time.perf_counter()
-    html = render(report, [Format.HTML])["report.html"]
+    html = as_bytes(render(report, [Format.HTML]))["report.html"]
     render_s = time.perf_counter() - start
     with tempfile.TemporaryDirectory(prefix="iam-auditor-html-") as tmp:
         path = Path(args.keep or Path(tmp) / "report.html").resolve()

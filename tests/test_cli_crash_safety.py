@@ -67,7 +67,7 @@ def test_first_run_creates_an_owner_only_directory_and_files(
     assert sorted(os.listdir(out)) == sorted(REPORTS)
     for name in REPORTS:
         assert stat.S_IMODE((out / name).stat().st_mode) == 0o600, name
-    assert b'"check_id": "USER-003"' in (out / "report.json").read_bytes()
+    assert b'\n    "USER-003": [\n' in (out / "report.json").read_bytes()
 
 
 def test_rename_of_the_second_report_failing_keeps_the_previous_reports(

@@ -1,8 +1,10 @@
 """auditor.diff: classifying findings across two reports, validation, text, and the CLI.
 
-Reports are written here as plain report.json dicts (what a file on disk holds), so the
-diff is tested against the documented shape rather than through the renderer; one test
-checks that ``diff_against`` (a live Report) agrees with diffing the rendered JSON.
+Reports are written here as plain report.json dicts of schema_version 1 (what a file of an
+earlier release holds), so the diff is tested against the documented shape rather than
+through the renderer; further tests check that ``diff_against`` (a live Report) agrees
+with diffing the rendered JSON, and that any mix of version 1 and version 2 files gives
+the same diff as two version-1 files.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import factories
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from report_versions import v1_dict
 
 from auditor import cli
 from auditor.analyze import analyze, selected_checks
@@ -31,7 +34,8 @@ from auditor.diff import (
     state_label,
     validate_report,
 )
-from auditor.model import Severity, Status, Tool
+from auditor.model import Gap, Severity, Source, Status, Tool
+from auditor.report.json_read import read_report
 from auditor.report.json_report import changes_to_dict, render_json
 from auditor.snapshot import dumps
 
@@ -340,7 +344,7 @@ def _bad_finding(**changes: Any) -> dict[str, Any]:
     [
         ([], "top level is not a JSON object"),
         (_without(report([]), "schema_version"), "no schema_version"),
-        ({**report([]), "schema_version": 2}, "schema_version 2 is not supported"),
+        ({**report([]), "schema_version": 3}, "schema_version 3 is not supported"),
         ({**report([]), "schema_version": "1"}, "schema_version '1' is not supported"),
         ({**report([]), "schema_version": True}, "schema_version True is not supported"),
         (_without(report([]), "account_id"), "account_id is missing"),
@@ -383,7 +387,7 @@ def test_load_report_reads_validates_and_names_the_file(tmp_path: Path) -> None:
         "missing.json": (None, "cannot read report"),
         "broken.json": (b'{"schema_version": 1,', "invalid JSON at line 1"),
         "binary.json": (b"\xff\xfe\x00", "not UTF-8"),
-        "v2.json": (json.dumps({**report([]), "schema_version": 2}).encode(), "schema_version 2"),
+        "v3.json": (json.dumps({**report([]), "schema_version": 3}).encode(), "schema_version 3"),
     }
     for name, (content, says) in cases.items():
         path = tmp_path / name
@@ -480,8 +484,9 @@ def test_cli_audit_baseline_writes_changes_and_refuses_another_account(
     common = ["audit", "--from-snapshot", str(snap), "-q", "--format", "json,html"]
 
     cli.main([*common, "--output-dir", str(tmp_path / "first")])
-    first = json.loads((tmp_path / "first" / "report.json").read_text(encoding="utf-8"))
-    assert "changes" not in first
+    written = json.loads((tmp_path / "first" / "report.json").read_text(encoding="utf-8"))
+    assert "changes" not in written
+    first = read_report(written, "first")
     cli.main(
         [
             *common,
@@ -501,7 +506,7 @@ def test_cli_audit_baseline_writes_changes_and_refuses_another_account(
     assert 'id="since-last-run"' in (tmp_path / "second" / "report.html").read_text("utf-8")
     capsys.readouterr()
 
-    other = _write(tmp_path / "other.json", {**first, "account_id": OTHER_ACCOUNT})
+    other = _write(tmp_path / "other.json", {**written, "account_id": OTHER_ACCOUNT})
     code = cli.main([*common, "--output-dir", str(tmp_path / "third"), "--baseline", str(other)])
     assert code == 2
     err = capsys.readouterr().err.strip()
@@ -515,3 +520,69 @@ def test_report_changes_are_what_the_json_renders(tmp_path: Path) -> None:
     base = _analyzed(factories.snapshot(password_policy=None))
     rendered = json.loads(render_json(replace(base, changes=diff)))
     assert rendered["changes"] == changes_to_dict(diff)
+
+
+# --- versions 1 and 2 ------------------------------------------------------------------------
+
+
+def _two_runs() -> tuple[Any, Any]:
+    """Two analyses of one account with something new, resolved, still open and unverified."""
+    old_key = [factories.key(1, age_days=200, used_days_ago=1)]
+    before = _analyzed(
+        factories.snapshot(
+            password_policy=None,
+            credential_report=[
+                factories.cred_row("alice", password=True, password_used_days_ago=1),
+                factories.cred_row("bob", keys=old_key),
+                factories.cred_row("carol", keys=old_key),
+            ],
+        )
+    )
+    gap = Gap(Source.PASSWORD_POLICY, "iam:GetAccountPasswordPolicy", "AccessDenied", "no")
+    after = _analyzed(
+        factories.snapshot(
+            gaps=[gap],
+            credential_report=[
+                factories.cred_row("alice", password=True, password_used_days_ago=1, mfa=True),
+                factories.cred_row("bob", keys=old_key),
+                factories.cred_row("dave", password=True, password_used_days_ago=1),
+            ],
+        )
+    )
+    return before, after
+
+
+def test_version_1_and_version_2_files_diff_alike(tmp_path: Path) -> None:
+    before, after = _two_runs()
+    files = {
+        (version, name): _write(tmp_path / f"{name}-v{version}.json", data)
+        for name, run in (("before", before), ("after", after))
+        for version, data in ((1, v1_dict(run)), (2, json.loads(render_json(run))))
+    }
+    reference = diff_reports(v1_dict(before), v1_dict(after))
+    counts = reference.counts()
+    assert all(counts[k] for k in ("new", "resolved", "still_open", "unverified")), counts
+    for old_version in (1, 2):
+        for new_version in (1, 2):
+            old = load_report(files[old_version, "before"])
+            new = load_report(files[new_version, "after"])
+            assert diff_reports(old, new) == reference, (old_version, new_version)
+            raw_old = json.loads(files[old_version, "before"].read_text(encoding="utf-8"))
+            raw_new = json.loads(files[new_version, "after"].read_text(encoding="utf-8"))
+            assert diff_reports(raw_old, raw_new) == reference, (old_version, new_version)
+        # audit --baseline FILE: the live report against either version of the baseline.
+        baseline = load_report(files[old_version, "before"])
+        assert diff_against(baseline, after) == reference
+
+
+def test_cli_diff_of_a_version_1_baseline_and_a_version_2_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before, after = _two_runs()
+    old = _write(tmp_path / "old.json", v1_dict(before))
+    new = tmp_path / "new.json"
+    new.write_bytes(render_json(after))
+    assert cli.main(["diff", str(old), str(new), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == changes_to_dict(diff_reports(v1_dict(before), v1_dict(after)))
+    assert printed["counts"]["new"] > 0

@@ -44,8 +44,9 @@ from auditor.analyze import analyze, selected_checks
 from auditor.audit import TOOL
 from auditor.config import Mute, Settings
 from auditor.model import AccountOutcome, CheckTally, Gap, OrgReport, Report, Severity, Source
-from auditor.report import Format, render
+from auditor.report import Format, as_bytes, render
 from auditor.report.html_report import decode_data
+from auditor.report.json_read import read_report
 from auditor.report.org_summary import render_org
 from auditor.snapshot import OidcProvider, Snapshot, dumps, loads
 from tests.factories import (
@@ -250,7 +251,7 @@ def shape(page: bytes) -> Shape:
 @pytest.fixture(scope="module")
 def benign_pages() -> dict[str, Shape]:
     report = audited(BENIGN)
-    files = render(report, list(Format))
+    files = as_bytes(render(report, list(Format)))
     files.update(render_org(org_report(BENIGN, report)))
     return {name: shape(body) for name, body in files.items() if name.endswith(".html")}
 
@@ -269,7 +270,7 @@ def assert_inert(name: str, page: Shape, benign: Shape) -> None:
 def outputs(request: pytest.FixtureRequest) -> tuple[str, Report, dict[str, bytes]]:
     s = HOSTILE[request.param]
     report = audited(s)
-    files = render(report, list(Format))
+    files = as_bytes(render(report, list(Format)))
     files.update(render_org(org_report(s, report)))
     return s, report, files
 
@@ -345,7 +346,7 @@ def test_json_outputs_parse_and_round_trip_the_exact_string(
     for name in ("report.json", "report.ocsf.json", "report.asff.json", "org-summary.json"):
         data = json.loads(files[name].decode("utf-8"))
         assert s in set(strings_in(data)) or name == "report.asff.json", name
-    report = json.loads(files["report.json"])
+    report = read_report(json.loads(files["report.json"]))
     assert s in {f["resource_name"] for f in report["findings"]}
     assert s in {f["mute_reason"] for f in report["findings"]}
     org = json.loads(files["org-summary.json"])
@@ -523,7 +524,7 @@ def test_no_check_crashes_on_a_policy_document_of_any_shape(
     assert crashed == []
     # The role is judged (or erred with a reason), never dropped.
     assert any(f.resource_name == "fuzz-role" for f in report.findings)
-    files = render(report, list(Format))
+    files = as_bytes(render(report, list(Format)))
     json.loads(files["report.json"])
     json.loads(files["report.ocsf.json"])
     json.loads(files["report.asff.json"])

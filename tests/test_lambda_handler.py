@@ -28,6 +28,7 @@ from freezegun import freeze_time
 from auditor import lambda_handler
 from auditor.collect.session import CallRecorder
 from auditor.config import ConfigError
+from auditor.diff import diff_reports
 from auditor.lambda_handler import (
     WORST_ACCOUNTS_MAX,
     HandlerError,
@@ -38,6 +39,8 @@ from auditor.lambda_handler import (
     handler,
     parse_event,
 )
+from auditor.report.json_read import read_report
+from auditor.report.json_report import changes_to_dict
 from auditor.sink import SinkError
 from auditor.testing import moto_account
 
@@ -101,6 +104,11 @@ def report_json(s3: Any, key: str) -> dict[str, Any]:
     return data
 
 
+def audit_report(s3: Any, key: str) -> dict[str, Any]:
+    """An account's report.json, its findings complete (version 1's shape) whatever its version."""
+    return read_report(report_json(s3, key), key)
+
+
 def all_keys(s3: Any) -> list[str]:
     return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []))
 
@@ -147,7 +155,7 @@ def test_scheduled_event_writes_encrypted_reports_and_returns_their_summary(
     for name in NAMES:
         assert body(s3, f"{FIRST_FOLDER}/{name}") == body(s3, f"{LATEST_FOLDER}/{name}")
 
-    report = report_json(s3, result["report_json_key"])
+    report = audit_report(s3, result["report_json_key"])
     assert report["generated_at"] == "2026-11-23T10:00:00Z"
     assert result["account_id"] == report["account_id"] == ACCOUNT
     assert result["audited"] is True
@@ -191,7 +199,7 @@ def test_second_run_replaces_latest_and_leaves_the_first_dated_reports(
     for name in NAMES:
         assert body(s3, f"{LATEST_FOLDER}/{name}") == body(s3, f"{SECOND_FOLDER}/{name}")
         assert body(s3, f"{LATEST_FOLDER}/{name}") != body(s3, f"{FIRST_FOLDER}/{name}")
-    latest = report_json(s3, f"{LATEST_FOLDER}/report.json")
+    latest = audit_report(s3, f"{LATEST_FOLDER}/report.json")
     assert latest["generated_at"] == "2026-11-24T06:30:15Z"
     assert any(f["resource_name"] == "bob" for f in latest["findings"])
     assert len(all_keys(s3)) == 9
@@ -262,10 +270,10 @@ def _check_ids(report: Mapping[str, Any]) -> set[str]:
 
 
 def test_config_from_the_environment(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    default = report_json(s3, invoke(at=FIRST)["report_json_key"])
+    default = audit_report(s3, invoke(at=FIRST)["report_json_key"])
     assert "PWD-001" in _check_ids(default)
     monkeypatch.setenv("AUDITOR_CONFIG", NO_AA + "[checks.PWD-001]\nenabled = false\n")
-    configured = report_json(s3, invoke(at=SECOND)["report_json_key"])
+    configured = audit_report(s3, invoke(at=SECOND)["report_json_key"])
     assert "PWD-001" not in _check_ids(configured)
     assert _check_ids(configured) == _check_ids(default) - {"PWD-001"}
 
@@ -282,7 +290,7 @@ def test_config_from_s3(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         "AUDITOR_CONFIG_S3_URI", "s3://iam-auditor-config-test/conf/iam-auditor.toml"
     )
     result = invoke()
-    report = report_json(s3, result["report_json_key"])
+    report = audit_report(s3, result["report_json_key"])
     assert "PWD-001" not in _check_ids(report)
     assert "AA-001" not in _check_ids(report)
     assert "PWD-002" in _check_ids(report)
@@ -455,7 +463,7 @@ def test_one_sns_message_with_the_summary(
     result = invoke()
 
     (envelope,) = received(sqs, url)
-    report = report_json(s3, result["report_json_key"])
+    report = audit_report(s3, result["report_json_key"])
     critical_high = sum(
         1
         for f in report["findings"]
@@ -674,6 +682,30 @@ def test_aggregate_reports_a_missing_report_as_not_audited(s3: Any) -> None:
     assert account["audited"] is False
     assert account["error"] == f"report s3://{BUCKET}/{own['report_json_key']} not found"
     assert result["counts"]["not_audited"] == 1
+
+
+def test_aggregate_reads_member_reports_of_either_version(s3: Any) -> None:
+    own = invoke({"account_id": ACCOUNT})
+    written = report_json(s3, own["report_json_key"])
+    v1 = read_report(written, "v2")  # the same report as releases before 2 wrote it
+    assert (written["schema_version"], v1["schema_version"]) == (2, 1)
+    summaries = []
+    for data, at in ((written, SECOND), (v1, "2026-11-24 07:00:00")):
+        s3.put_object(Bucket=BUCKET, Key=own["report_json_key"], Body=json.dumps(data).encode())
+        result = invoke({"action": "aggregate", "results": [own]}, at=at)
+        summaries.append(report_json(s3, result["summary_keys"][0]))
+    from_v2, from_v1 = summaries
+    assert from_v1["accounts"] == from_v2["accounts"]
+    assert from_v1["checks"] == from_v2["checks"] != []
+
+    unknown = {**written, "schema_version": 3}
+    s3.put_object(Bucket=BUCKET, Key=own["report_json_key"], Body=json.dumps(unknown).encode())
+    result = invoke({"action": "aggregate", "results": [own]}, at="2026-11-24 08:00:00")
+    (account,) = result["worst_accounts"]
+    assert account["error"] == (
+        f"report s3://{BUCKET}/{own['report_json_key']}: report schema_version 3 is not "
+        "supported (this iam-auditor reads schema_version 1 and 2)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -1078,7 +1110,7 @@ def test_second_run_reports_changes_since_the_previous_latest_report(
     s3: Any, aws_session: boto3.Session
 ) -> None:
     first = invoke(at=FIRST)
-    first_report = report_json(s3, first["report_json_key"])
+    first_report = audit_report(s3, first["report_json_key"])
     assert "changes" not in first_report  # nothing to compare the first run with
     iam = aws_session.client("iam")
     iam.create_user(UserName="bob")
@@ -1086,7 +1118,7 @@ def test_second_run_reports_changes_since_the_previous_latest_report(
 
     second = invoke(at=SECOND)
 
-    report = report_json(s3, second["report_json_key"])
+    report = audit_report(s3, second["report_json_key"])
     changes = report["changes"]
     assert changes["baseline"]["generated_at"] == "2026-11-23T10:00:00Z"
     assert changes["baseline"]["account_id"] == ACCOUNT
@@ -1105,11 +1137,30 @@ def test_second_run_reports_changes_since_the_previous_latest_report(
     assert html.count('data-change="new"') == len(new_ids)
 
 
+def test_a_previous_report_of_version_1_is_a_baseline_too(
+    s3: Any, aws_session: boto3.Session
+) -> None:
+    invoke(at=FIRST)
+    written = report_json(s3, f"{LATEST_FOLDER}/report.json")
+    v1 = read_report(written, "first")  # the same report as releases before 2 wrote it
+    s3.put_object(Bucket=BUCKET, Key=f"{LATEST_FOLDER}/report.json", Body=json.dumps(v1).encode())
+    iam = aws_session.client("iam")
+    iam.create_user(UserName="bob")
+    iam.create_login_profile(UserName="bob", Password="Str0ng-Passw0rd!-for-tests")
+
+    second = invoke(at=SECOND)
+
+    report = report_json(s3, second["report_json_key"])
+    assert report["changes"] == changes_to_dict(diff_reports(written, report))
+    assert "bob" in {c["resource_name"] for c in report["changes"]["new"]}
+    assert report["changes"]["still_open"]
+
+
 @pytest.mark.parametrize(
     ("previous", "says"),
     [
         (b"<html>not json</html>", "invalid JSON"),
-        (json.dumps({"schema_version": 2}).encode(), "schema_version 2"),
+        (json.dumps({"schema_version": 3}).encode(), "schema_version 3"),
         (None, "different accounts"),
     ],
 )

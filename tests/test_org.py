@@ -20,6 +20,7 @@ import boto3
 import factories
 import pytest
 from botocore.stub import Stubber
+from report_versions import rich_report, v1_dict
 
 from auditor import org as org_module
 from auditor.audit import AuditResult, run_audit
@@ -469,20 +470,35 @@ def test_outcome_from_report_keeps_the_numbers_the_summary_needs() -> None:
 
 
 def test_outcome_from_report_json_matches_outcome_from_report() -> None:
-    report = _report()
-    data = json.loads(render_json(report))
-    from_json = outcome_from_report_json(data, name="prod", reports=["x"])
-    assert from_json == outcome_from_report(report, name="prod", reports=["x"])
-    assert from_json.failing  # not vacuous
+    for report in (_report(), rich_report()):
+        expected = outcome_from_report(report, name="prod", reports=["x"])
+        # As this release writes report.json (version 2), and as earlier ones did (version 1).
+        for data in (json.loads(render_json(report)), v1_dict(report)):
+            from_json = outcome_from_report_json(data, name="prod", reports=["x"])
+            assert from_json == expected, data["schema_version"]
+        assert expected.failing  # not vacuous
+    # rich_report's FAILs include raised and configured severities, not only the catalog's.
+    assert any(t.severity is not get_check(t.check_id).meta.severity for t in expected.failing)
 
 
 @pytest.mark.parametrize(
-    "data",
-    [{}, {"schema_version": 2}, {"schema_version": 1}, {"schema_version": 1, "findings": "x"}],
+    ("data", "says"),
+    [
+        ({}, "no schema_version"),
+        ({"schema_version": 3}, "schema_version 3 is not supported"),
+        ({"schema_version": 2}, "account_id is missing"),
+        ({"schema_version": 1}, "account_id is missing"),
+        ({**v1_dict(_report()), "findings": "x"}, "findings is missing or not a list"),
+        ({**v1_dict(_report()), "findings": [{"status": "FAIL"}]}, "malformed report.json"),
+        ({**json.loads(render_json(_report())), "findings": []}, "findings is missing or not an"),
+    ],
 )
-def test_outcome_from_report_json_rejects_what_is_not_a_report(data: dict[str, Any]) -> None:
-    with pytest.raises(ValueError, match=r"report\.json"):
-        outcome_from_report_json(data, name="x")
+def test_outcome_from_report_json_rejects_what_is_not_a_report(
+    data: dict[str, Any], says: str
+) -> None:
+    with pytest.raises(ValueError, match=r"^s3://b/k/report\.json: ") as caught:
+        outcome_from_report_json(data, name="x", source="s3://b/k/report.json")
+    assert says in str(caught.value)
 
 
 def test_outcome_not_audited_is_one_line() -> None:

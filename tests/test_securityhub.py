@@ -171,6 +171,21 @@ def test_batches() -> None:
     assert list(batches([])) == []
 
 
+def test_batches_read_a_generator_one_batch_ahead() -> None:
+    """The CLI sends ``asff_findings``, a generator: only a batch of it is made at a time."""
+    made: list[int] = []
+
+    def findings() -> Iterator[dict[str, int]]:
+        for i in range(250):
+            made.append(i)
+            yield {"i": i}
+
+    stream = batches(findings())
+    assert [f["i"] for f in next(stream)] == list(range(100))
+    assert len(made) == 100
+    assert [len(b) for b in stream] == [100, 50]
+
+
 def test_describe_caps_the_failures() -> None:
     result = SendResult(
         imported=3, failed=[FailedImport(f"id{i}", "E", "why") for i in range(12)], calls=1

@@ -1,17 +1,18 @@
-"""LocalSink: owner-only modes, atomic replacement, nothing half-written, no temp left."""
+"""LocalSink: owner-only modes, atomic replacement, nothing half-written, no temp left, even
+when a renderer streaming into it breaks part-way."""
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from auditor import sink as sink_module
-from auditor.sink import LocalSink, Sink
+from auditor.sink import LocalSink, Sink, chunks
 
 
 def _mode(path: Path) -> int:
@@ -246,3 +247,109 @@ def test_failed_rename_removes_a_report_that_is_new_in_this_run(
     with pytest.raises(OSError, match="EIO"):
         LocalSink(tmp_path).write({"report.json": b"new json", "report.csv": b"new csv"})
     assert os.listdir(tmp_path) == []
+
+
+# --- produced files (renderers' streams) ---------------------------------------------------
+
+
+def _produced(*chunks: bytes) -> Callable[[], Iterator[bytes]]:
+    def produce() -> Iterator[bytes]:
+        yield from chunks
+
+    return produce
+
+
+class HalfWay:
+    """A renderer that yields ``good`` chunks, then raises: a bug met part-way through."""
+
+    def __init__(self, good: int = 2) -> None:
+        self.good = good
+        self.closed = False
+
+    def __call__(self) -> Iterator[bytes]:
+        try:
+            for i in range(self.good):
+                yield f"chunk {i}\n".encode()
+            raise RuntimeError("renderer broke half-way")
+        finally:
+            self.closed = True
+
+
+def test_streams_produced_files_chunk_by_chunk(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    def produce() -> Iterator[bytes]:
+        calls.append("csv")
+        yield b"\xef\xbb\xbf"
+        yield b"a,b\r\n"
+        yield b""
+        yield b"1,2\r\n"
+
+    written = LocalSink(tmp_path).write({"report.json": b"{}\n", "report.csv": produce})
+    assert written == [tmp_path / "report.json", tmp_path / "report.csv"]
+    assert (tmp_path / "report.csv").read_bytes() == b"\xef\xbb\xbfa,b\r\n1,2\r\n"
+    assert (tmp_path / "report.json").read_bytes() == b"{}\n"
+    assert calls == ["csv"]  # rendered once, when written
+    assert _mode(tmp_path / "report.csv") == 0o600
+
+
+@pytest.mark.parametrize("broken", ["report.json", "report.csv", "report.html"])
+def test_renderer_failing_half_way_replaces_nothing(tmp_path: Path, broken: str) -> None:
+    """Whichever file's stream breaks - first, middle, last - every previous report stays
+    as it was, no temp file is left, and a file that would have been new does not appear."""
+    _previous(tmp_path)
+    renderer = HalfWay()
+    files: dict[str, Any] = {
+        "report.json": _produced(b"new ", b"json"),
+        "report.csv": _produced(b"new csv"),
+        "report.html": _produced(b"<p>new</p>"),
+    }
+    files[broken] = renderer
+    with pytest.raises(RuntimeError, match="half-way"):
+        LocalSink(tmp_path).write(files)
+    assert renderer.closed
+    _assert_previous_intact(tmp_path)
+
+
+def test_disk_failing_mid_stream_ends_the_renderer_and_replaces_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _previous(tmp_path)
+    renderer = HalfWay(good=10)
+    real_fdopen = os.fdopen
+
+    class Full:
+        def __init__(self, handle: Any) -> None:
+            self.handle = handle
+            self.writes = 0
+
+        def __enter__(self) -> Full:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.handle.close()
+
+        def write(self, data: bytes) -> int:
+            self.writes += 1
+            if self.writes == 3:
+                raise OSError("No space left on device")
+            return int(self.handle.write(data))
+
+        def flush(self) -> None:  # pragma: no cover - never reached
+            self.handle.flush()
+
+        def fileno(self) -> int:
+            return int(self.handle.fileno())
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode: Full(real_fdopen(fd, mode)))
+    with pytest.raises(OSError, match="No space left"):
+        LocalSink(tmp_path).write({"report.json": renderer})
+    assert renderer.closed  # not left suspended holding what it renders from
+    _assert_previous_intact(tmp_path)
+
+
+def test_chunks_of_whole_bytes_and_of_a_producer() -> None:
+    assert list(chunks(b"whole")) == [b"whole"]
+    assert list(chunks(_produced(b"a", b"b"))) == [b"a", b"b"]
+    # A producer may return any iterable, not only a generator.
+    assert list(chunks(lambda: [b"x", b"y"])) == [b"x", b"y"]

@@ -1,14 +1,16 @@
-"""S3Sink: encrypted puts with the right content types, no overwrite when asked, clear errors."""
+"""S3Sink: encrypted puts with the right content types, no overwrite when asked, clear errors;
+produced files spooled, rendered once and all before the first put."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-from auditor.sink import S3Sink, Sink, SinkError, content_type
+from auditor.sink import SPOOL_MEMORY, S3Sink, Sink, SinkError, content_type, write_each
 
 BUCKET = "iam-auditor-reports-test"
 FILES = {
@@ -160,3 +162,107 @@ def test_content_types() -> None:
     assert content_type("x.csv") == "text/csv; charset=utf-8"
     assert content_type("x.html") == "text/html; charset=utf-8"
     assert content_type("snapshot.bin") == "application/octet-stream"
+
+
+# --- produced files: spooled, rendered once, all before the first put ----------------------
+
+
+def _produced(*chunks: bytes) -> Callable[[], Iterator[bytes]]:
+    def produce() -> Iterator[bytes]:
+        yield from chunks
+
+    return produce
+
+
+class Recorder:
+    """Wraps an S3 client: records each put's key and what its body was, then puts it."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.puts: list[tuple[str, Any]] = []
+
+    def put_object(self, **params: Any) -> Any:
+        self.puts.append((params["Key"], params["Body"]))
+        return self.client.put_object(**params)
+
+
+def test_produced_files_are_spooled_and_put_from_a_file(s3: Any) -> None:
+    """A file larger than the spool's memory goes through a temp file, never whole bytes."""
+    piece = bytes(range(256)) * 256  # 64 KiB
+    count = SPOOL_MEMORY // len(piece) * 3
+    recorder = Recorder(s3)
+    sink = S3Sink(recorder, BUCKET, "p", kms_key_id=None)
+    uris = sink.write({"report.csv": _produced(*[piece] * count), "report.json": b"{}"})
+    assert uris == [f"s3://{BUCKET}/p/report.csv", f"s3://{BUCKET}/p/report.json"]
+    body = s3.get_object(Bucket=BUCKET, Key="p/report.csv")["Body"].read()
+    assert body == piece * count
+    head = s3.head_object(Bucket=BUCKET, Key="p/report.csv")
+    assert head["ServerSideEncryption"] == "AES256"
+    assert head["ContentType"] == "text/csv; charset=utf-8"
+    [(csv_key, spool), (json_key, whole)] = recorder.puts
+    assert (csv_key, json_key, whole) == ("p/report.csv", "p/report.json", b"{}")
+    assert not isinstance(spool, bytes | bytearray)
+    assert spool.closed  # the spool is gone once the write returns
+
+
+def test_produced_files_with_a_kms_key(aws_session: boto3.Session, s3: Any) -> None:
+    key_id = aws_session.client("kms").create_key()["KeyMetadata"]["KeyId"]
+    S3Sink(s3, BUCKET, "p", kms_key_id=key_id).write({"report.html": _produced(b"<p>", b"x")})
+    head = s3.head_object(Bucket=BUCKET, Key="p/report.html")
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"].endswith(key_id)) == (
+        "aws:kms",
+        True,
+    )
+    assert s3.get_object(Bucket=BUCKET, Key="p/report.html")["Body"].read() == b"<p>x"
+
+
+def test_renderer_failing_half_way_puts_nothing(s3: Any) -> None:
+    """Every file is rendered before the first put: a dated key is not spent on a run whose
+    later file could not be rendered."""
+
+    def broken() -> Iterator[bytes]:
+        yield b"[\n"
+        raise RuntimeError("renderer broke half-way")
+
+    sink = S3Sink(s3, BUCKET, "dated", overwrite=False)
+    with pytest.raises(RuntimeError, match="half-way"):
+        sink.write({"report.json": _produced(b"{}"), "report.ocsf.json": broken})
+    assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
+
+
+def test_write_each_renders_once_and_writes_dated_before_latest(s3: Any) -> None:
+    calls: list[str] = []
+
+    def produce() -> Iterator[bytes]:
+        calls.append("json")
+        yield b'{"a": 1}\n'
+
+    recorder = Recorder(s3)
+    dated = S3Sink(recorder, BUCKET, "acct/2026/11/23", overwrite=False)
+    latest = S3Sink(recorder, BUCKET, "acct/latest")
+    uris = write_each([dated, latest], {"report.json": produce, "report.csv": b"a\r\n"})
+    assert calls == ["json"]
+    assert uris == [
+        [f"s3://{BUCKET}/acct/2026/11/23/report.json", f"s3://{BUCKET}/acct/2026/11/23/report.csv"],
+        [f"s3://{BUCKET}/acct/latest/report.json", f"s3://{BUCKET}/acct/latest/report.csv"],
+    ]
+    assert [key for key, _ in recorder.puts] == [
+        "acct/2026/11/23/report.json",
+        "acct/2026/11/23/report.csv",
+        "acct/latest/report.json",
+        "acct/latest/report.csv",
+    ]
+    for prefix in ("acct/2026/11/23", "acct/latest"):
+        got = s3.get_object(Bucket=BUCKET, Key=f"{prefix}/report.json")["Body"].read()
+        assert got == b'{"a": 1}\n'
+
+
+def test_write_each_stops_at_a_dated_key_that_exists(s3: Any) -> None:
+    """A refused dated put leaves latest/ alone, as when each sink was written in turn."""
+    s3.put_object(Bucket=BUCKET, Key="d/report.json", Body=b"first")
+    dated = S3Sink(s3, BUCKET, "d", overwrite=False)
+    latest = S3Sink(s3, BUCKET, "l")
+    with pytest.raises(SinkError, match="PreconditionFailed"):
+        write_each([dated, latest], {"report.json": _produced(b"second")})
+    assert s3.get_object(Bucket=BUCKET, Key="d/report.json")["Body"].read() == b"first"
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="l/")

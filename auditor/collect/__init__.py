@@ -44,7 +44,9 @@ from auditor.collect.session import (
     Deadline,
     DeadlineExceeded,
     describe_credentials_failure,
+    forget_service_models,
     make_session,
+    read_timestamps_fast,
 )
 from auditor.model import Gap, Source
 from auditor.snapshot import Snapshot
@@ -56,6 +58,7 @@ __all__ = [
     "Deadline",
     "DeadlineExceeded",
     "collect",
+    "forget_service_models",
     "identify",
     "make_session",
 ]
@@ -174,18 +177,22 @@ def collect(
     deadline: float = DEFAULT_DEADLINE,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    drop_service_models: bool = False,
 ) -> Snapshot:
     """Collect ``sources`` of the session's account into a ``Snapshot``.
 
     ``progress`` receives short lines about long steps. ``credential_report_wait`` bounds
     the wait for the credential report and ``deadline`` (seconds, > 0) the whole
     collection: sources not read by then are ``DeadlineExceeded`` gaps. ``sleep`` and
-    ``clock`` are injectable for tests. Raises ``CredentialsError`` when the account
+    ``clock`` are injectable for tests. ``drop_service_models`` frees the botocore service
+    models read for the collection once it is done (``forget_service_models``), for a
+    session that no other thread is using. Raises ``CredentialsError`` when the account
     cannot be identified; every other failure becomes a ``Gap`` in the snapshot.
     """
     wanted = frozenset(sources)
     limit = Deadline(deadline, clock)
     recorder = CallRecorder()
+    read_timestamps_fast(session)
     recorder.attach(session)
     limit.attach(session)
 
@@ -242,6 +249,8 @@ def collect(
     finally:
         limit.detach(session)
         recorder.detach(session)
+        if drop_service_models:
+            forget_service_models(session)
 
     return Snapshot(
         account_id=account_id,

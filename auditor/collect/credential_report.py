@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -206,19 +206,45 @@ def parse_credential_report(
     missing columns and rows of the wrong length are listed in the row's ``problems``.
     Raises ``ValueError`` only when the text has no ``user`` and ``arn`` header at all.
     """
-    text = content.decode("utf-8-sig", errors="replace") if isinstance(content, bytes) else content
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None:
-        raise ValueError("credential report is empty")
+    reader, header = _read_header(content)
     columns = {name.strip(): index for index, name in enumerate(header)}
-    if "user" not in columns or "arn" not in columns:
-        raise ValueError("credential report has no 'user' and 'arn' columns")
     known = frozenset(COLUMNS)
     ignored = tuple(one_line(name, 60) for name in columns if name and name not in known)
     width = len(header)
     rows = tuple(_parse_row(cells, columns, width) for cells in reader if any(cells))
     return CredentialReport(generated_at=as_utc(generated_at), rows=rows, ignored_columns=ignored)
+
+
+def _read_header(content: bytes | str) -> tuple[Iterator[list[str]], list[str]]:
+    """A CSV reader past the header, and the header; ``ValueError`` as for parsing."""
+    text = content.decode("utf-8-sig", errors="replace") if isinstance(content, bytes) else content
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None:
+        raise ValueError("credential report is empty")
+    names = {name.strip() for name in header}
+    if "user" not in names or "arn" not in names:
+        raise ValueError("credential report has no 'user' and 'arn' columns")
+    return reader, header
+
+
+class _Download:
+    """A downloaded report, parsed only when it is used.
+
+    Its header is checked at once, so a report that cannot be parsed fails where it always
+    did; its rows are read only when the report is returned. A stale cached report that is
+    sent back for regeneration, and then replaced by the new one, is never parsed at all.
+    """
+
+    __slots__ = ("content", "generated_at")
+
+    def __init__(self, content: bytes | str, generated_at: datetime | None) -> None:
+        _read_header(content)
+        self.content = content
+        self.generated_at = as_utc(generated_at)
+
+    def parse(self) -> CredentialReport:
+        return parse_credential_report(self.content, self.generated_at)
 
 
 # --- fetching ----------------------------------------------------------------------------
@@ -256,7 +282,7 @@ class CredentialReportJob:
         # whether a stale cached one was already sent back for regeneration.
         self._generated_here = False
         self._regenerated = False
-        self._stale: CredentialReport | None = None
+        self._stale: _Download | None = None
         self._max_wait = max_wait
         self._initial_delay = initial_delay
         self._max_delay = max_delay
@@ -287,7 +313,7 @@ class CredentialReportJob:
         except BotoCoreError as exc:
             raise as_source_error(GENERATE, exc) from exc
 
-    def _download(self) -> CredentialReport | None:
+    def _download(self) -> _Download | None:
         try:
             answer = self._iam.get_credential_report()
         except ClientError as exc:
@@ -304,11 +330,11 @@ class CredentialReportJob:
         except BotoCoreError as exc:
             raise as_source_error(GET, exc) from exc
         try:
-            return parse_credential_report(answer["Content"], answer.get("GeneratedTime"))
+            return _Download(answer["Content"], answer.get("GeneratedTime"))
         except (KeyError, ValueError) as exc:
             raise SourceError(GET, "MalformedResponse", one_line(str(exc))) from exc
 
-    def _stale_from_cache(self, report: CredentialReport) -> bool:
+    def _stale_from_cache(self, report: _Download) -> bool:
         """Whether ``report`` is past AWS's 4-hour cache and worth one regeneration.
 
         A report whose generation this run saw start is as new as AWS makes it: asking
@@ -328,7 +354,7 @@ class CredentialReportJob:
             # Regenerating a stale report failed or ran out of time: old data whose age
             # the report states beats no data at all.
             if self._stale is not None:
-                return self._stale
+                return self._stale.parse()
             raise
 
     def _wait(self) -> CredentialReport:
@@ -341,7 +367,7 @@ class CredentialReportJob:
             if self._state == "COMPLETE":
                 report = self._download()
                 if report is not None and not self._stale_from_cache(report):
-                    return report
+                    return report.parse()
                 if report is not None:
                     self._progress("the credential report is over 4 hours old; regenerating…")
                     self._regenerated = True

@@ -702,6 +702,27 @@ def privilege_analysis(details: AuthorizationDetails) -> PrivilegeAnalysis:
         return analysis
 
 
+def has_privilege_analysis(details: AuthorizationDetails) -> bool:
+    """Whether the analysis of ``details`` is cached."""
+    with _CACHE_LOCK:
+        hit = _CACHE.get(id(details))
+        return hit is not None and hit[0] is details
+
+
+def forget_privilege_analysis(details: AuthorizationDetails) -> bool:
+    """Drop the cached analysis of ``details``, if any; True when there was one.
+
+    ``auditor.analyze`` drops what it built once the findings are made, so the parsed and
+    compiled policies of a large account do not stay in memory while reports are written.
+    """
+    with _CACHE_LOCK:
+        hit = _CACHE.get(id(details))
+        if hit is None or hit[0] is not details:
+            return False
+        del _CACHE[id(details)]
+        return True
+
+
 def is_service_linked(principal: IamPrincipal) -> bool:
     """True for a service-linked role: only its AWS service assumes it, nobody edits it."""
     return isinstance(principal, Role) and principal.service_linked

@@ -670,3 +670,20 @@ def trust_analysis(details: AuthorizationDetails) -> TrustAnalysis:
         while len(_ANALYSES) > _ANALYSES_KEPT:
             _ANALYSES.popitem(last=False)
         return analysis
+
+
+def has_trust_analysis(details: AuthorizationDetails) -> bool:
+    """Whether the trust analysis of ``details`` is cached."""
+    with _ANALYSES_LOCK:
+        hit = _ANALYSES.get(id(details))
+        return hit is not None and hit[0] is details
+
+
+def forget_trust_analysis(details: AuthorizationDetails) -> bool:
+    """Drop the cached trust analysis of ``details``, if any; True when there was one."""
+    with _ANALYSES_LOCK:
+        hit = _ANALYSES.get(id(details))
+        if hit is None or hit[0] is not details:
+            return False
+        del _ANALYSES[id(details)]
+        return True

@@ -29,11 +29,11 @@ Field choices:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from auditor.model import Finding, Report, ResourceType, Severity, Status
-from auditor.report.common import json_array, ordered_findings, utc_timestamp
+from auditor.report.common import ordered_findings, stream_json_array, utc_timestamp
 
 SCHEMA_VERSION = "2018-10-08"
 PRODUCT_NAME = "iam-auditor"
@@ -201,11 +201,29 @@ def finding_to_asff(
     }
 
 
+def asff_findings(report: Report, *, region: str) -> Iterator[dict[str, Any]]:
+    """Every finding of ``report``, in report order, as ASFF, one at a time.
+
+    What ``auditor.securityhub`` sends, a batch at a time, and ``stream_asff`` writes.
+    """
+    for finding in ordered_findings(report.findings):
+        yield finding_to_asff(report, finding, region=region)
+
+
 def report_to_asff(report: Report, *, region: str) -> list[dict[str, Any]]:
     """Every finding of ``report``, in report order, as ASFF."""
-    return [finding_to_asff(report, f, region=region) for f in ordered_findings(report.findings)]
+    return list(asff_findings(report, region=region))
+
+
+def stream_asff(report: Report, *, region: str) -> Iterator[bytes]:
+    """``report.asff.json``: a JSON array, one finding per line, UTF-8, ending in a newline.
+
+    Yielded a few hundred findings at a time (``common.stream_json_array``): a finding is
+    built only when its chunk is, so the file is never whole in memory.
+    """
+    return stream_json_array(asff_findings(report, region=region))
 
 
 def render_asff(report: Report, *, region: str) -> bytes:
-    """``report.asff.json``: a JSON array, one finding per line, UTF-8, ending in a newline."""
-    return json_array(report_to_asff(report, region=region))
+    """``report.asff.json`` whole, as bytes (see ``stream_asff``)."""
+    return b"".join(stream_asff(report, region=region))

@@ -31,12 +31,10 @@ import enum
 import functools
 import importlib.resources
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from auditor.model import CheckMeta, Finding, Report, Status
 from auditor.report.common import utc_timestamp
@@ -365,6 +363,8 @@ def render_cis_csv(report: Report, key: str = DEFAULT_BENCHMARK) -> bytes:
         ]
         for r in evaluate(report, bench)
     ]
+    import pandas as pd  # noqa: PLC0415 (loaded only when a CSV is written)
+
     frame = pd.DataFrame(rows, columns=list(CSV_COLUMNS), dtype=object)
     return _BOM + frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
@@ -403,9 +403,25 @@ def filenames(key: str) -> tuple[str, str]:
 
 def render_cis(report: Report, keys: Iterable[str] = (DEFAULT_BENCHMARK,)) -> dict[str, bytes]:
     """Both files for each benchmark in ``keys``: ``{"cis-7.0.csv": ..., "cis-7.0.html": ...}``."""
-    out: dict[str, bytes] = {}
+    return {name: b"".join(produce()) for name, produce in cis_files(report, keys).items()}
+
+
+def cis_files(
+    report: Report, keys: Iterable[str] = (DEFAULT_BENCHMARK,)
+) -> dict[str, Callable[[], Iterator[bytes]]]:
+    """``render_cis``'s files, each rendered only when its producer is called.
+
+    A control per row, a few dozen rows: each file is made whole and yielded as one chunk.
+    Unknown keys raise here, before anything is rendered.
+    """
+    out: dict[str, Callable[[], Iterator[bytes]]] = {}
     for key in keys:
+        benchmark(key)
         csv_name, html_name = filenames(key)
-        out[csv_name] = render_cis_csv(report, key)
-        out[html_name] = render_cis_html(report, key)
+        out[csv_name] = functools.partial(_whole, render_cis_csv, report, key)
+        out[html_name] = functools.partial(_whole, render_cis_html, report, key)
     return out
+
+
+def _whole(render: Callable[[Report, str], bytes], report: Report, key: str) -> Iterator[bytes]:
+    yield render(report, key)

@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import itertools
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from auditor.model import Compliance, Finding, Report, Status
 
+T = TypeVar("T")
+
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+# Findings a streaming renderer turns into text before it yields: a chunk is then tens of
+# kilobytes, so writing costs little per call and holds little at once.
+ITEMS_PER_CHUNK = 256
 
 # How many resources' names an incomplete-audit line spells out before "and N more".
 _ERROR_NAMES_SHOWN = 3
@@ -121,8 +128,26 @@ def compliance_text(compliance: Compliance) -> str:
 
 def json_array(items: Iterable[Mapping[str, Any]]) -> bytes:
     """A JSON array with one item a line (diffable, greppable), UTF-8, ending in a newline."""
-    body = ",\n".join(json.dumps(item, ensure_ascii=False, allow_nan=False) for item in items)
-    return f"[\n{body}\n]\n".encode() if body else b"[]\n"
+    return b"".join(stream_json_array(items))
+
+
+def stream_json_array(
+    items: Iterable[Mapping[str, Any]], per_chunk: int = ITEMS_PER_CHUNK
+) -> Iterator[bytes]:
+    """``json_array(items)`` as chunks of ``per_chunk`` items, each made as it is yielded."""
+    opening = "[\n"
+    for batch in batched(items, per_chunk):
+        lines = (json.dumps(item, ensure_ascii=False, allow_nan=False) for item in batch)
+        yield (opening + ",\n".join(lines)).encode()
+        opening = ",\n"
+    yield b"[]\n" if opening == "[\n" else b"\n]\n"
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in consecutive lists of ``size`` (the last one shorter), taken lazily."""
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,16 +12,24 @@ with ``=``, ``+``, ``-``, ``@``, tab or carriage return, or that begins with one
 ``= + - @`` after leading whitespace, gets a leading ``'`` so a spreadsheet shows it as
 text instead of evaluating it. IAM names, tags, descriptions and policy values are
 attacker-controllable, so this applies to every column, evidence and detail included.
+
+``stream_csv`` writes the file a few hundred rows at a time (a small DataFrame each), so a
+60,000-finding report never has its rows or its text whole in memory; pandas is imported
+only when a CSV is actually written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import pandas as pd
+from collections.abc import Iterator
 
 from auditor.model import Finding, Report
-from auditor.report.common import compliance_text, evidence_json, ordered_findings
+from auditor.report.common import (
+    ITEMS_PER_CHUNK,
+    batched,
+    compliance_text,
+    evidence_json,
+    ordered_findings,
+)
 
 COLUMNS: tuple[str, ...] = (
     "finding_id",
@@ -83,10 +91,30 @@ def finding_row(finding: Finding) -> list[str]:
     return [neutralise(cell) for cell in cells]
 
 
+def stream_csv(report: Report, per_chunk: int = ITEMS_PER_CHUNK) -> Iterator[bytes]:
+    """``report.csv``: header plus one neutralised row per finding, UTF-8 with BOM.
+
+    Written ``per_chunk`` findings at a time, each chunk one small DataFrame (the header only
+    with the first), so neither the rows nor the text of the whole file are ever held.
+    pandas quotes cell by cell, so the chunks join to exactly what one frame would write.
+    """
+    import pandas as pd  # noqa: PLC0415 (only a CSV needs pandas: json-only runs never load it)
+
+    def text(rows: list[list[str]], header: bool) -> bytes:
+        # Every column is text: object dtype stops pandas from inferring numbers or dates.
+        frame = pd.DataFrame(rows, columns=list(COLUMNS), dtype=object)
+        return frame.to_csv(index=False, header=header, lineterminator="\r\n").encode("utf-8")
+
+    findings = ordered_findings(report.findings)
+    yield _BOM
+    header = True
+    for batch in batched(findings, per_chunk):
+        yield text([finding_row(f) for f in batch], header)
+        header = False
+    if header:  # no findings: the header alone
+        yield text([], header)
+
+
 def render_csv(report: Report) -> bytes:
-    """``report.csv``: header plus one neutralised row per finding, UTF-8 with BOM."""
-    rows: Sequence[list[str]] = [finding_row(f) for f in ordered_findings(report.findings)]
-    # Every column is text: object dtype stops pandas from inferring numbers or dates.
-    frame = pd.DataFrame(rows, columns=list(COLUMNS), dtype=object)
-    text = frame.to_csv(index=False, lineterminator="\r\n")
-    return _BOM + text.encode("utf-8")
+    """``report.csv`` whole, as bytes (see ``stream_csv``)."""
+    return b"".join(stream_csv(report))

@@ -34,6 +34,11 @@ groups a person can see (a closed PASS group waits until it is opened). Without 
 the page still shows every group's first rows and says where the rest is. The row markup
 is kept lean (the explanation and fix are shown once per check; a finding repeats its fix
 only when it differs).
+
+Memory: ``stream_html`` yields the page as Jinja generates it, in chunks of about
+``CHUNK_CHARS``; the data block is compressed a few hundred rows at a time as its JSON is
+made (``encode_finding_data``), and a PASS row's evidence text, which no part of the page
+shows, is never made. Jinja itself is imported only when a page is rendered.
 """
 
 from __future__ import annotations
@@ -45,12 +50,10 @@ import importlib.resources
 import json
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 import auditor
 from auditor.model import CheckMeta, Compliance, Finding, Report, Severity, Status
@@ -62,12 +65,17 @@ from auditor.report.attack_paths import (
     row_evidence,
 )
 from auditor.report.common import (
+    ITEMS_PER_CHUNK,
+    batched,
     check_errors,
     optional_utc_timestamp,
     ordered_findings,
     plain,
     utc_timestamp,
 )
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATE = "report.html.j2"
 CSS_PARTIAL = "report.css.j2"
@@ -106,6 +114,8 @@ def environment(directory: Path | None = None) -> jinja2.Environment:
     ``autoescape=True`` escapes every expression in every template, whatever its name;
     the CSS and JS partials contain no expressions, so inlining them is unaffected.
     """
+    import jinja2  # noqa: PLC0415 (only pages need Jinja: a json or csv run never loads it)
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(directory or template_dir()),
         autoescape=True,
@@ -121,7 +131,8 @@ class Row:
     """One finding as the template shows it: evidence pre-serialised, fix only if unusual.
 
     ``severity_note`` says why the severity differs from the check's ("raised from medium:
-    ..."), empty when it does not.
+    ..."), empty when it does not. ``evidence`` is empty for an unmuted PASS row: the page
+    shows such a row's detail only.
     """
 
     finding: Finding
@@ -410,6 +421,8 @@ def key_age_chart(findings: Iterable[Finding]) -> Chart:
 # --- finding data -------------------------------------------------------------------------
 
 DATA_ENCODING = "json+zlib+base64"
+# zlib's compression level for the data block.
+DATA_LEVEL = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,8 +440,8 @@ def encode_data(data: Mapping[str, Any]) -> str:
     Deterministic (the same report renders the same bytes) and only ``A-Za-z0-9+/=``, so
     nothing a finding says can end the ``<script>`` element or be read as markup.
     """
-    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return base64.b64encode(zlib.compress(raw, 6)).decode("ascii")
+    raw = _compact(data).encode("utf-8")
+    return base64.b64encode(zlib.compress(raw, DATA_LEVEL)).decode("ascii")
 
 
 def decode_data(text: str) -> Any:
@@ -446,18 +459,71 @@ def finding_data(groups: Iterable[Group], arn_prefix: str = "") -> dict[str, Any
     starts with ``arn_prefix`` (the account's ``arn:PARTITION:iam::ACCOUNT:``, a sixth of
     the data otherwise) is stored without it, any other as a one-element list.
     """
-    severities = {s: i for i, s in enumerate(Severity)}
-    checks: dict[tuple[str, str], int] = {}
-    rows: list[list[Any]] = []
     group_list = list(groups)
-    for index, group in enumerate(group_list):
+    head, checks = _data_head(group_list, arn_prefix)
+    return {**head, "rows": list(_data_rows(group_list, arn_prefix, checks))}
+
+
+def encode_finding_data(groups: Iterable[Group], arn_prefix: str = "") -> str:
+    """``encode_data(finding_data(groups, arn_prefix))``, made without either whole.
+
+    The JSON is compressed a few hundred rows at a time as it is made (zlib's output does
+    not depend on how its input is cut), so neither the row arrays nor the JSON of every
+    finding (16 MB at 5,000 users) is ever held; only the compressed bytes are.
+    """
+    group_list = list(groups)
+    head, checks = _data_head(group_list, arn_prefix)
+    compressor = zlib.compressobj(DATA_LEVEL)
+    # The head's JSON without its closing brace, then "rows" as the last key.
+    parts = [compressor.compress(_compact({**head, "rows": []})[:-3].encode("utf-8"))]
+    opening = "["
+    for batch in batched(_data_rows(group_list, arn_prefix, checks), ITEMS_PER_CHUNK):
+        text = opening + ",".join(_compact(row) for row in batch)
+        parts.append(compressor.compress(text.encode("utf-8")))
+        opening = ","
+    parts.append(compressor.compress(b"[]}" if opening == "[" else b"]}"))
+    parts.append(compressor.flush())
+    return base64.b64encode(b"".join(parts)).decode("ascii")
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _data_head(
+    groups: list[Group], arn_prefix: str
+) -> tuple[dict[str, Any], dict[tuple[str, str], int]]:
+    """The data's keys before ``rows``, and each ``(check id, title)``'s index in ``checks``.
+
+    ``checks`` lists them in the order rows first name them; it comes before the rows in
+    the JSON, so it is found in a pass of its own.
+    """
+    checks: dict[tuple[str, str], int] = {}
+    for group in groups:
+        for row in group.rows:
+            checks.setdefault((row.finding.check_id, row.finding.title), len(checks))
+    head = {
+        "page": PAGE_ROWS,
+        "arn": arn_prefix,
+        "sev": [s.value for s in Severity],
+        "groups": [[g.key, g.status] for g in groups],
+        "checks": [list(pair) for pair in checks],
+    }
+    return head, checks
+
+
+def _data_rows(
+    groups: list[Group], arn_prefix: str, checks: Mapping[tuple[str, str], int]
+) -> Iterator[list[Any]]:
+    """One array per finding, in page order (the ``rows`` of ``finding_data``)."""
+    severities = {s: i for i, s in enumerate(Severity)}
+    for index, group in enumerate(groups):
         for row in group.rows:
             f = row.finding
-            kind = checks.setdefault((f.check_id, f.title), len(checks))
             item: list[Any] = [
                 index,
                 severities[f.severity],
-                kind,
+                checks[(f.check_id, f.title)],
                 f.resource_name,
                 (
                     f.resource_arn[len(arn_prefix) :]
@@ -476,15 +542,7 @@ def finding_data(groups: Iterable[Group], arn_prefix: str = "") -> dict[str, Any
                     item += [f.status.value, f.mute_reason or "no reason given"]
             while item[-1] == "":
                 item.pop()
-            rows.append(item)
-    return {
-        "page": PAGE_ROWS,
-        "arn": arn_prefix,
-        "sev": [s.value for s in Severity],
-        "groups": [[g.key, g.status] for g in group_list],
-        "checks": [list(pair) for pair in checks],
-        "rows": rows,
-    }
+            yield item
 
 
 def _context(report: Report) -> dict[str, Any]:
@@ -498,9 +556,11 @@ def _context(report: Report) -> dict[str, Any]:
 
     for finding in ordered_findings(report.findings):
         line = by_id[finding.check_id]
+        passed = finding.status is Status.PASS and not finding.muted
         row = Row(
             finding=finding,
-            evidence=_row_evidence(finding),
+            # Most findings pass, and a PASS row never shows its evidence: not made at all.
+            evidence="" if passed else _row_evidence(finding),
             own_remediation=finding.remediation != line.usual_fix,
             severity_note=_severity_note(finding),
         )
@@ -572,11 +632,9 @@ def _context(report: Report) -> dict[str, Any]:
         "pass_groups": pass_groups,
         "page": PAGE_ROWS,
         "pass_page": PASS_PAGE_ROWS,
-        "data": encode_data(
-            finding_data(
-                (g for g in groups if g.rows),
-                arn_prefix=f"arn:{report.partition}:iam::{report.account_id}:",
-            )
+        "data": encode_finding_data(
+            (g for g in groups if g.rows),
+            arn_prefix=f"arn:{report.partition}:iam::{report.account_id}:",
         ),
         "data_encoding": DATA_ENCODING,
         "charts": [
@@ -593,9 +651,37 @@ def _context(report: Report) -> dict[str, Any]:
     }
 
 
-def render_html(report: Report, directory: Path | None = None) -> bytes:
-    """``report.html`` as UTF-8; ``directory`` overrides where the templates are read."""
+def stream_html(report: Report, directory: Path | None = None) -> Iterator[bytes]:
+    """``report.html`` as UTF-8 chunks; ``directory`` overrides where templates are read.
+
+    Jinja's ``generate`` yields the page a few characters at a time as the template runs;
+    they are gathered into chunks of about ``CHUNK_CHARS``, so the page text is never whole.
+    """
     env = environment(directory)
     context = _context(report)
     context["csp"] = content_security_policy(env)
-    return env.get_template(TEMPLATE).render(context).encode("utf-8")
+    yield from utf8_chunks(env.get_template(TEMPLATE).generate(context))
+
+
+def render_html(report: Report, directory: Path | None = None) -> bytes:
+    """``report.html`` whole, as bytes (see ``stream_html``)."""
+    return b"".join(stream_html(report, directory))
+
+
+# Characters of page text per chunk a page's stream yields.
+CHUNK_CHARS = 64 * 1024
+
+
+def utf8_chunks(pieces: Iterable[str], size: int = CHUNK_CHARS) -> Iterator[bytes]:
+    """``pieces`` (a template's many small strings) joined into UTF-8 chunks of ~``size``."""
+    buffer: list[str] = []
+    held = 0
+    for piece in pieces:
+        buffer.append(piece)
+        held += len(piece)
+        if held >= size:
+            yield "".join(buffer).encode("utf-8")
+            buffer.clear()
+            held = 0
+    if buffer:
+        yield "".join(buffer).encode("utf-8")

@@ -1,37 +1,171 @@
-"""The machine-readable report: ``report.json``, schema_version 1 (docs/architecture.md).
+"""The machine-readable report: ``report.json``, schema_version 2 (docs/architecture.md).
 
-Keys and nesting follow the "Report JSON" contract of docs/architecture.md exactly; fields
-added since (``gaps[].message``, ``gaps[].region``, ``gaps[].source``,
-``findings[].base_severity``, ``findings[].severity_reason``, top-level ``notes``,
-``checks`` and ``changes``) are additive, so a consumer of the documented shape keeps
-working. ``changes`` is present only when the run was compared with a baseline report: the
-baseline's account and time, the score before and after, counts, and the new, resolved and
-still-open findings (exactly what ``iam-auditor diff --json`` prints). ``checks``
-describes every check that was run, in catalog order, findings or not: its catalog
-severity, rationale, console and CLI remediation, references and framework mappings, said
-once per check rather than per finding. Key order is fixed by construction and findings
-come in report order (see ``common.ordered_findings``), so the same report always renders
-to the same bytes and two runs diff cleanly.
+A report says each check's metadata once, in ``checks``, and each finding only what its
+check does not already say: ``findings`` is an object keyed by check id, in the order of
+``checks``, each value that check's findings in report order, one compact JSON object a
+line. A finding always has ``id`` (the stable finding_id), ``status``, ``arn`` and
+``detail``; every other key appears only when it differs from what its check entry (or its
+ARN) gives: ``type`` (resource type), ``name`` (resource name, when not ``name_from_arn``
+of the ARN), ``evidence`` (when non-empty), ``severity`` and ``severity_reason`` (when
+they differ from the check entry's, e.g. raised by the context rule), ``muted`` and
+``mute_reason``. A check entry's ``severity`` is the severity the run gave the check (the
+catalog's, or the one ``[checks.ID] severity`` set, with ``catalog_severity`` and the
+reason beside it). ``auditor.report.json_read.read_report`` expands a report back to the
+complete findings of schema_version 1, which ``finding_to_dict`` still describes; nothing
+is dropped, only said once. Key order is fixed by construction, so the same report always
+renders to the same bytes, and ``stream_json`` yields it a line at a time.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from auditor.model import CheckMeta, Finding, FindingChange, Gap, Report, ReportDiff
+from auditor.model import (
+    CheckMeta,
+    Finding,
+    FindingChange,
+    Gap,
+    Report,
+    ReportDiff,
+    ResourceType,
+    Severity,
+)
 from auditor.report.common import optional_utc_timestamp, ordered_findings, plain, utc_timestamp
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# The reason the analyzer gives a finding whose severity came from ``[checks.ID] severity``
+# (``auditor.analyze._finding``), possibly followed by the context rule's "; then raised
+# ...". It is how the run's severity for a check is known from its findings; if the wording
+# ever changed, every finding would carry its severity itself: bigger, nothing lost.
+_CONFIGURED = re.compile(
+    r"set to (?P<severity>critical|high|medium|low|info) by \[checks\.(?P<check>[^\]]+)\]"
+    r" in the configuration(?:$|; then )"
+)
+
+
+def name_from_arn(arn: str) -> str:
+    """The resource name an ARN implies: after its last ``/``, else after its last ``:``.
+
+    ``arn:aws:iam::123456789012:user/ops/alice`` gives ``alice`` and ``...:root`` gives
+    ``root``; a string with neither character is its own name. A finding whose name is
+    something else (the account id of an account-level finding) writes ``name``.
+    """
+    cut = arn.rfind("/")
+    if cut < 0:
+        cut = arn.rfind(":")
+    return arn[cut + 1 :]
+
+
+def joined_remediation(remediation: str, remediation_cli: str) -> str:
+    """A finding's ``remediation``: the check's console fix, then ``CLI:`` and its command.
+
+    The analyzer joins them this way (``auditor.analyze``); a report.json keeps the two
+    apart in the check entry and a reader joins them again.
+    """
+    text, cli = remediation.strip(), remediation_cli.strip()
+    return f"{text} CLI: {cli}" if cli else text
+
+
+@dataclass(frozen=True)
+class CheckDefaults:
+    """What a check entry says for each of its findings: a finding writes only departures.
+
+    ``None`` throughout for a finding whose check has no entry in ``checks`` (a report
+    built by hand): such a finding writes every key.
+    """
+
+    severity: Severity | None = None
+    severity_reason: str | None = None
+    base_severity: Severity | None = None
+    resource_type: ResourceType | None = None
+    slug: str | None = None
+    title: str | None = None
+    remediation: str | None = None
+    compliance: Mapping[str, list[str]] | None = None
+
+
+_NO_ENTRY = CheckDefaults()
+
+
+def check_defaults(meta: CheckMeta, findings: Iterable[Finding]) -> CheckDefaults:
+    """The defaults of ``meta``'s entry; its run severity is read from ``findings``.
+
+    The severity a run used for a check is the catalog's unless the configuration's
+    ``[checks.ID] severity`` set another, which the analyzer says in the reason of every
+    finding whose severity it decided.
+    """
+    severity, reason = meta.severity, None
+    for finding in findings:
+        configured = _configured(finding, meta.id)
+        if configured is not None:
+            severity, reason = configured
+            break
+    return CheckDefaults(
+        severity=severity,
+        severity_reason=reason,
+        base_severity=meta.severity,
+        resource_type=meta.resource_type,
+        slug=meta.slug,
+        title=meta.title,
+        remediation=joined_remediation(meta.remediation, meta.remediation_cli),
+        compliance=meta.compliance.as_dict(),
+    )
+
+
+def _configured(finding: Finding, check_id: str) -> tuple[Severity, str] | None:
+    """The configured severity and its reason, if the configuration set ``finding``'s."""
+    text = finding.severity_reason
+    if text is None:
+        return None
+    match = _CONFIGURED.match(text)
+    if match is None or match["check"] != check_id:
+        return None
+    return Severity(match["severity"]), text[: match.end()].removesuffix("; then ")
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """A report's findings grouped by check, in the order report.json lists them."""
+
+    groups: dict[str, list[Finding]]
+    defaults: dict[str, CheckDefaults]
+
+
+def _layout(report: Report) -> _Layout:
+    """Every check of ``checks`` (findings or not), then checks without an entry."""
+    groups: dict[str, list[Finding]] = {meta.id: [] for meta in report.checks}
+    for finding in ordered_findings(report.findings):
+        groups.setdefault(finding.check_id, []).append(finding)
+    defaults = {meta.id: check_defaults(meta, groups[meta.id]) for meta in report.checks}
+    return _Layout(groups=groups, defaults=defaults)
 
 
 def report_to_dict(report: Report, *, findings: bool = True) -> dict[str, Any]:
-    """The report as JSON-native data, in the order ``report.json`` lists it.
+    """The report as JSON-native data, exactly as ``report.json`` holds it.
 
-    ``findings=False`` leaves out the ``findings`` list (``stream_json`` writes it a
-    finding at a time).
+    ``findings=False`` leaves out the ``findings`` object (``stream_json`` writes the file
+    a finding at a time instead; ``diff.diff_against`` adds version 1's findings list).
     """
+    layout = _layout(report)
+    data = _header(report)
+    if report.changes is not None:
+        data["changes"] = changes_to_dict(report.changes)
+    data["checks"] = [check_to_dict(meta, layout.defaults[meta.id]) for meta in report.checks]
+    if findings:
+        data["findings"] = {
+            check_id: [finding_to_json(f, layout.defaults.get(check_id, _NO_ENTRY)) for f in group]
+            for check_id, group in layout.groups.items()
+        }
+    return data
+
+
+def _header(report: Report) -> dict[str, Any]:
+    """The top-level keys up to ``notes`` (``changes``, ``checks`` and ``findings`` follow)."""
     gap_checks = report.gap_checks()
     data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -48,11 +182,6 @@ def report_to_dict(report: Report, *, findings: bool = True) -> dict[str, Any]:
         "gaps": [gap_to_dict(gap, checks) for gap, checks in gap_checks.items()],
         "notes": list(report.notes),
     }
-    if report.changes is not None:
-        data["changes"] = changes_to_dict(report.changes)
-    data["checks"] = [check_to_dict(meta) for meta in report.checks]
-    if findings:
-        data["findings"] = [finding_to_dict(f) for f in ordered_findings(report.findings)]
     return data
 
 
@@ -111,24 +240,77 @@ def change_to_dict(change: FindingChange) -> dict[str, Any]:
     }
 
 
-def check_to_dict(meta: CheckMeta) -> dict[str, Any]:
-    """One entry of ``checks``: a check's catalog metadata (severity before any override)."""
-    return {
+def check_to_dict(meta: CheckMeta, defaults: CheckDefaults | None = None) -> dict[str, Any]:
+    """One entry of ``checks``: a check's metadata and the severity the run gave it.
+
+    ``catalog_severity`` and ``severity_reason`` follow ``severity`` only when the
+    configuration changed it (``defaults``, from ``check_defaults``; the catalog's without).
+    """
+    out: dict[str, Any] = {
         "id": meta.id,
         "slug": meta.slug,
         "title": meta.title,
         "severity": meta.severity.value,
-        "resource_type": meta.resource_type.value,
-        "rationale": meta.rationale,
-        "remediation": meta.remediation,
-        "remediation_cli": meta.remediation_cli,
-        "references": list(meta.references),
-        "compliance": meta.compliance.as_dict(),
     }
+    run = defaults.severity if defaults is not None else None
+    if defaults is not None and run is not None and run is not meta.severity:
+        out["severity"] = run.value
+        out["catalog_severity"] = meta.severity.value
+        out["severity_reason"] = defaults.severity_reason
+    out.update(
+        resource_type=meta.resource_type.value,
+        rationale=meta.rationale,
+        remediation=meta.remediation,
+        remediation_cli=meta.remediation_cli,
+        references=list(meta.references),
+        compliance=meta.compliance.as_dict(),
+    )
+    return out
+
+
+def finding_to_json(finding: Finding, defaults: CheckDefaults = _NO_ENTRY) -> dict[str, Any]:
+    """One finding of report.json: only what its check entry (``defaults``) does not say.
+
+    Each optional key is written when its value differs from the one a reader would take
+    from the check entry (``severity_reason`` may then be ``null``: a finding of a
+    reconfigured check whose own severity needs no reason). Keys keep schema_version 1's
+    relative order.
+    """
+    out: dict[str, Any] = {"id": finding.finding_id}
+    if finding.slug != defaults.slug:
+        out["slug"] = finding.slug
+    if finding.title != defaults.title:
+        out["title"] = finding.title
+    if finding.severity is not defaults.severity:
+        out["severity"] = finding.severity.value
+    out["status"] = finding.status.value
+    if finding.muted:
+        out["muted"] = True
+    if finding.mute_reason is not None:
+        out["mute_reason"] = finding.mute_reason
+    if finding.resource_type is not defaults.resource_type:
+        out["type"] = finding.resource_type.value
+    out["arn"] = finding.resource_arn
+    if finding.resource_name != name_from_arn(finding.resource_arn):
+        out["name"] = finding.resource_name
+    out["detail"] = finding.detail
+    evidence = plain(finding.evidence)
+    if evidence:
+        out["evidence"] = evidence
+    if finding.remediation != defaults.remediation:
+        out["remediation"] = finding.remediation
+    compliance = finding.compliance.as_dict()
+    if compliance != defaults.compliance:
+        out["compliance"] = compliance
+    if finding.base_severity is not defaults.base_severity:
+        out["base_severity"] = finding.base_severity.value
+    if finding.severity_reason != defaults.severity_reason:
+        out["severity_reason"] = finding.severity_reason
+    return out
 
 
 def finding_to_dict(finding: Finding) -> dict[str, Any]:
-    """One entry of ``findings``: the documented keys, then the additive ones."""
+    """A complete finding, as schema_version 1 wrote it and ``read_report`` gives it back."""
     return {
         "finding_id": finding.finding_id,
         "check_id": finding.check_id,
@@ -158,29 +340,32 @@ def render_json(report: Report) -> bytes:
 def stream_json(report: Report) -> Iterator[bytes]:
     """``report.json``: UTF-8, non-ASCII kept as is, one check or finding per line.
 
-    The top level is indented for people; each entry of ``checks`` and ``findings`` is one
-    compact line, which keeps a 60,000-finding report a fraction of the size (and lets
-    ``grep`` and ``diff`` work an entry at a time). Yielded a line at a time, so a writer
-    never holds more than one finding's text; the file ends in a newline.
+    The top level is indented for people; each entry of ``checks`` and each finding is one
+    compact line (``grep`` and ``diff`` work a finding at a time). Yielded a line at a
+    time, so a writer never holds more than one finding's text; the file ends in a newline.
     """
-    data = report_to_dict(report, findings=False)
-    checks = data.pop("checks")
-    changes = data.pop("changes", None)
-    head = _dumps(data, indent=2)  # a non-empty dict: always ends in "\n}"
+    layout = _layout(report)
+    head = _dumps(_header(report), indent=2)  # a non-empty dict: always ends in "\n}"
     yield head[:-2].encode("utf-8")
-    if changes is not None:
-        yield f',\n  "changes": {_changes_json(changes)}'.encode()
+    if report.changes is not None:
+        yield from _stream_changes(changes_to_dict(report.changes))
+    checks = [check_to_dict(meta, layout.defaults[meta.id]) for meta in report.checks]
     yield f',\n  "checks": {_list_json(checks, 2)}'.encode()
-    yield b',\n  "findings": ['
-    first = True
-    for finding in ordered_findings(report.findings):
-        line = _dumps(finding_to_dict(finding))
-        yield f"{'' if first else ','}\n    {line}".encode()
-        first = False
-    yield b"]\n}\n" if first else b"\n  ]\n}\n"
+    if not layout.groups:
+        yield b',\n  "findings": {}\n}\n'
+        return
+    yield b',\n  "findings": {'
+    for index, (check_id, group) in enumerate(layout.groups.items()):
+        defaults = layout.defaults.get(check_id, _NO_ENTRY)
+        yield f"{',' if index else ''}\n    {_dumps(check_id)}: [".encode()
+        for position, finding in enumerate(group):
+            line = _dumps(finding_to_json(finding, defaults))
+            yield f"{',' if position else ''}\n      {line}".encode()
+        yield b"\n    ]" if group else b"]"
+    yield b"\n  }\n}\n"
 
 
-def _list_json(items: list[Any], indent: int) -> str:
+def _list_json(items: Sequence[Any], indent: int) -> str:
     """A list one compact entry per line, at ``indent`` spaces (its entries two deeper)."""
     if not items:
         return "[]"
@@ -189,14 +374,24 @@ def _list_json(items: list[Any], indent: int) -> str:
     return f"[\n{inner}{body}\n{' ' * indent}]"
 
 
-def _changes_json(changes: dict[str, Any]) -> str:
-    """``changes`` with one key a line and its lists one finding a line, like ``findings``."""
-    lines = []
-    for key, value in changes.items():
-        shown = _list_json(value, 4) if isinstance(value, list) else _dumps(value)
-        lines.append(f'    "{key}": {shown}')
-    return "{\n" + ",\n".join(lines) + "\n  }"
+def _stream_changes(changes: dict[str, Any]) -> Iterator[bytes]:
+    """``,"changes": {...}``: a key a line, its lists a change a line, like ``findings``."""
+    yield b',\n  "changes": {'
+    for index, (key, value) in enumerate(changes.items()):
+        comma = "," if index else ""
+        if not isinstance(value, list) or not value:
+            yield f'{comma}\n    "{key}": {_dumps(value)}'.encode()
+            continue
+        yield f'{comma}\n    "{key}": ['.encode()
+        for position, item in enumerate(value):
+            yield f"{',' if position else ''}\n      {_dumps(item)}".encode()
+        yield b"\n    ]"
+    yield b"\n  }"
 
 
 def _dumps(value: Any, indent: int | None = None) -> str:
-    return json.dumps(value, indent=indent, ensure_ascii=False, allow_nan=False)
+    """JSON text; a one-line entry without spaces after ``,`` and ``:`` (a tenth of a finding)."""
+    separators = (",", ": ") if indent is not None else (",", ":")
+    return json.dumps(
+        value, indent=indent, separators=separators, ensure_ascii=False, allow_nan=False
+    )

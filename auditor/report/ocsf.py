@@ -26,13 +26,13 @@ Finding (``class_uid`` 2004, category Findings ``2``, activity Create, ``type_ui
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC
 from typing import Any
 
 from auditor.model import Finding, Report, Severity
 from auditor.report.asff import finding_types
-from auditor.report.common import json_array, ordered_findings, plain, utc_timestamp
+from auditor.report.common import ordered_findings, plain, stream_json_array, utc_timestamp
 
 OCSF_VERSION = "1.5.0"
 CLASS_UID = 2004
@@ -143,11 +143,26 @@ def finding_to_ocsf(report: Report, finding: Finding, *, region: str) -> dict[st
     }
 
 
+def ocsf_findings(report: Report, *, region: str) -> Iterator[dict[str, Any]]:
+    """Every finding of ``report``, in report order, as OCSF, one at a time."""
+    for finding in ordered_findings(report.findings):
+        yield finding_to_ocsf(report, finding, region=region)
+
+
 def report_to_ocsf(report: Report, *, region: str) -> list[dict[str, Any]]:
     """Every finding of ``report``, in report order, as OCSF."""
-    return [finding_to_ocsf(report, f, region=region) for f in ordered_findings(report.findings)]
+    return list(ocsf_findings(report, region=region))
+
+
+def stream_ocsf(report: Report, *, region: str) -> Iterator[bytes]:
+    """``report.ocsf.json``: a JSON array, one event per line, UTF-8, ending in a newline.
+
+    Yielded a few hundred events at a time (``common.stream_json_array``): an event is
+    built only when its chunk is, so the file is never whole in memory.
+    """
+    return stream_json_array(ocsf_findings(report, region=region))
 
 
 def render_ocsf(report: Report, *, region: str) -> bytes:
-    """``report.ocsf.json``: a JSON array, one event per line, UTF-8, ending in a newline."""
-    return json_array(report_to_ocsf(report, region=region))
+    """``report.ocsf.json`` whole, as bytes (see ``stream_ocsf``)."""
+    return b"".join(stream_ocsf(report, region=region))

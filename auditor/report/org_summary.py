@@ -24,8 +24,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-import pandas as pd
-
 from auditor.model import AccountOutcome, CheckTally, Gap, OrgReport, Severity, Status
 from auditor.report.common import utc_timestamp
 from auditor.report.csv_report import neutralise
@@ -230,6 +228,8 @@ def account_row(outcome: AccountOutcome) -> list[str]:
 
 def render_org_csv(org: OrgReport) -> bytes:
     """``org-summary.csv``: header plus one neutralised row per account, worst first."""
+    import pandas as pd  # noqa: PLC0415 (loaded only when the summary is written)
+
     rows = [account_row(a) for a in ordered_accounts(org.accounts)]
     # Every column is text: object dtype stops pandas from inferring numbers.
     frame = pd.DataFrame(rows, columns=list(CSV_COLUMNS), dtype=object)

@@ -21,7 +21,7 @@ from moto.iam.models import IAMBackend
 
 from auditor.analyze import credential_report_age, describe_age
 from auditor.audit import run_audit
-from auditor.collect import collect
+from auditor.collect import collect, credential_report
 from auditor.collect.common import SourceError
 from auditor.collect.credential_report import (
     COLUMNS,
@@ -229,6 +229,50 @@ def test_cached_report_over_four_hours_old_is_regenerated(iam, fake_time: FakeTi
     assert [r.user for r in report.rows] == ["new"]
     assert report.generated_at == NOW - timedelta(seconds=20)
     assert fake_time.sleeps == [0.5, 1.0]
+
+
+def test_a_stale_report_replaced_by_a_new_one_is_never_parsed(
+    iam, fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the report that is returned is read row by row; the stale one is just dropped."""
+    parsed: list[str] = []
+
+    def counting(content: bytes | str, generated_at: datetime | None = None) -> CredentialReport:
+        report = parse_credential_report(content, generated_at)
+        parsed.extend(r.user for r in report.rows)
+        return report
+
+    monkeypatch.setattr(credential_report, "parse_credential_report", counting)
+    client, stubber = iam
+    generated(stubber, "COMPLETE")
+    downloaded(stubber, NOW - timedelta(hours=6), user="old")
+    generated(stubber, "STARTED", "COMPLETE")
+    downloaded(stubber, NOW - timedelta(seconds=20), user="new")
+
+    assert [r.user for r in fetch(client, fake_time).rows] == ["new"]
+    assert parsed == ["new"]
+
+
+def test_a_stale_report_without_a_header_fails_at_once(iam, fake_time: FakeTime) -> None:
+    """An unreadable report is a malformed answer when downloaded, stale or not."""
+    client, stubber = iam
+    generated(stubber, "COMPLETE")
+    stubber.add_response(
+        "get_credential_report",
+        {
+            "Content": b"hello,world\n1,2\n",
+            "ReportFormat": "text/csv",
+            "GeneratedTime": NOW - timedelta(hours=6),
+        },
+    )
+
+    with pytest.raises(SourceError) as caught:
+        fetch(client, fake_time)
+
+    assert (caught.value.operation, caught.value.error) == (
+        "iam:GetCredentialReport",
+        "MalformedResponse",
+    )
 
 
 def test_cached_report_under_four_hours_is_used_as_it_is(iam, fake_time: FakeTime) -> None:

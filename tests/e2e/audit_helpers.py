@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from auditor.report.json_read import read_report
+
 PASS = "PASS"
 FAIL = "FAIL"
 ERROR = "ERROR"
@@ -77,7 +79,7 @@ class Expect:
 
 @dataclass(frozen=True)
 class AuditRun:
-    """A finished CLI run and, when it wrote one, its parsed report.json."""
+    """A finished CLI run and, when it wrote one, its report.json read back (``read_report``)."""
 
     proc: subprocess.CompletedProcess[str]
     output_dir: Path
@@ -97,9 +99,15 @@ RunCli = Callable[..., "subprocess.CompletedProcess[str]"]
 def audit(run_cli: RunCli, output_dir: Path, *args: str | Path, **kwargs: Any) -> AuditRun:
     """``iam-auditor audit --output-dir DIR ARGS`` through ``run_cli``; report.json parsed."""
     proc = run_cli("audit", "--output-dir", output_dir, *args, **kwargs)
-    report_path = output_dir / "report.json"
-    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else None
-    return AuditRun(proc=proc, output_dir=output_dir, report=report)
+    return AuditRun(proc=proc, output_dir=output_dir, report=read_report_file(output_dir))
+
+
+def read_report_file(output_dir: Path) -> dict[str, Any] | None:
+    """``output_dir``'s report.json with every finding complete (version 1's shape), if any."""
+    path = output_dir / "report.json"
+    if not path.exists():
+        return None
+    return read_report(json.loads(path.read_text(encoding="utf-8")), str(path))
 
 
 def matching(findings: Iterable[Mapping[str, Any]], row: Expect) -> list[Mapping[str, Any]]:

@@ -38,6 +38,7 @@ from .audit_helpers import (
     audit,
     bare_env,
     one_error_line,
+    read_report_file,
     run_bare,
 )
 from .conftest import AwsClient, RunCli
@@ -67,9 +68,7 @@ def offline_audit(snapshot: Path, output_dir: Path, *args: str) -> AuditRun:
         env=offline_env(),
         cwd=output_dir.parent,
     )
-    report_path = output_dir / "report.json"
-    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else None
-    return AuditRun(proc=proc, output_dir=output_dir, report=report)
+    return AuditRun(proc=proc, output_dir=output_dir, report=read_report_file(output_dir))
 
 
 def finding_list(run: AuditRun) -> list[tuple[str, str, str, str]]:

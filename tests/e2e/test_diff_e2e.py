@@ -177,9 +177,9 @@ def test_bad_baseline_is_exit_2_before_any_aws_call(
 ) -> None:
     aws_client("iam").create_user(UserName="someone")
     bad = tmp_path / "old.json"
-    bad.write_text(json.dumps({"schema_version": 2, "findings": []}), encoding="utf-8")
+    bad.write_text(json.dumps({"schema_version": 3, "findings": []}), encoding="utf-8")
 
-    for baseline, says in ((bad, "schema_version 2"), (tmp_path / "missing.json", "cannot read")):
+    for baseline, says in ((bad, "schema_version 3"), (tmp_path / "missing.json", "cannot read")):
         proc = run_cli("audit", "--output-dir", tmp_path / "out", "--baseline", baseline)
         line = one_error_line(proc)
         assert "--baseline" in line and says in line, line

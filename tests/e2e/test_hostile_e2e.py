@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from auditor.report.json_read import read_report
 from tests.test_hostile_input import FORMULA_START, csv_cells, raw_controls, shape
 
 from .audit_helpers import policy_doc
@@ -55,7 +56,7 @@ def test_hostile_account_reports_are_well_formed_and_inert(
     assert "Traceback" not in proc.stderr
     assert raw_controls(proc.stdout) == []
     assert raw_controls(proc.stderr) == []
-    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    report = read_report(json.loads((out / "report.json").read_text(encoding="utf-8")))
     seen = {f["resource_name"] for f in report["findings"]}
     assert set(NAMES) <= seen
     for name in ("report.ocsf.json", "report.asff.json"):

@@ -26,6 +26,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from auditor.permissions import ALWAYS, OPTIONAL_SID, POLICY_SID, REQUIRED_ACTIONS, optional_actions
+from auditor.report.json_read import read_report
 from auditor.testing import moto_account
 from auditor.testing.access_analyzer import ANY_REGION, analyzer
 from auditor.testing.server import AccessAnalyzerStub, MotoServer, cli_env
@@ -157,7 +158,7 @@ def audit_as_auditor(
         out = tmp_path / "reports"
         done = run_cli("audit", "--output-dir", out, "--format", "json", "-q", env=keys)
         assert done.returncode in (0, 1, EXIT_INCOMPLETE), done.stderr
-        report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+        report = read_report(json.loads((out / "report.json").read_text(encoding="utf-8")))
         return AuditorRun(done.returncode, report, keys)
 
     try:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from auditor.report.json_read import read_report
 from auditor.testing import moto_account
 from auditor.testing.moto_account import OrgMember
 from auditor.testing.server import MotoServer
@@ -121,7 +122,7 @@ def test_org_run_audits_each_member_into_its_own_directory(
         assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), path
 
     # Each report is its own account's, with its own users' findings and no one else's.
-    reports = {a: read_json(out / a / "report.json") for a in audited}
+    reports = {a: read_report(read_json(out / a / "report.json")) for a in audited}
     assert {a: r["account_id"] for a, r in reports.items()} == {a: a for a in audited}
     assert users_in(reports[org.prod.account_id]) == {"prod-deployer"}
     assert users_in(reports[org.staging.account_id]) == {"staging-alice"}

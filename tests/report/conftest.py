@@ -1,10 +1,14 @@
-"""Fixtures for the renderer tests: hand-made reports built by ``report_samples``."""
+"""Fixtures for the renderer tests: hand-made reports built by ``report_samples``, and the
+demo account's report for comparing a renderer with its whole-file reference."""
 
 from __future__ import annotations
 
 import pytest
 import report_samples
 
+from auditor.audit import run_audit
+from auditor.config import Settings
+from auditor.demo import demo_session
 from auditor.model import Report
 
 
@@ -36,3 +40,10 @@ def complete_report() -> Report:
 @pytest.fixture
 def hostile_report() -> Report:
     return report_samples.hostile_report()
+
+
+@pytest.fixture(scope="session")
+def demo_report() -> Report:
+    """The demo account's report (``iam-auditor demo``), audited once per test process."""
+    with demo_session() as session:
+        return run_audit(Settings(), session=session).report

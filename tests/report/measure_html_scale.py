@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report_samples import make_finding, make_meta, make_report
 
 from auditor.model import CheckMeta, Compliance, Finding, Severity, Status
-from auditor.report import Format, render
+from auditor.report import Format, as_bytes, render
 
 USERS = 5_000
 CHECKS = [
@@ -80,7 +80,7 @@ def main() -> None:
     print(f"{len(report.findings):,} findings, {report.summary()}")
     for fmt in Format:
         start = time.perf_counter()
-        content = render(report, [fmt])
+        content = as_bytes(render(report, [fmt]))
         elapsed = time.perf_counter() - start
         size = sum(len(v) for v in content.values())
         print(f"{fmt.value:5} {size / 1e6:7.1f} MB  {elapsed:6.2f} s")

@@ -6,6 +6,7 @@ Imported by ``conftest.py`` (fixtures) and by tests that parametrise over ``HOST
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -375,3 +376,10 @@ class Page(HTMLParser):
 
     def rows(self) -> list[Element]:
         return self.all("tr", "f")
+
+
+def whole_json_array(items: Iterable[Mapping[str, Any]]) -> bytes:
+    """A JSON array one item a line, made whole: how OCSF and ASFF were written before they
+    streamed, the reference their streams are held to."""
+    body = ",\n".join(json.dumps(item, ensure_ascii=False, allow_nan=False) for item in items)
+    return f"[\n{body}\n]\n".encode() if body else b"[]\n"

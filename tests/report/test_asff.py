@@ -9,10 +9,11 @@ from typing import Any
 import botocore.session
 import pytest
 from botocore.validate import ParamValidator
-from report_samples import HOSTILE, make_finding, make_report
+from report_samples import HOSTILE, make_finding, make_report, whole_json_array
+from report_versions import read_back
 
 from auditor.model import Compliance, Report, ResourceType, Status
-from auditor.report import Format, RenderOptions, render
+from auditor.report import Format, RenderOptions, as_bytes, render
 from auditor.report.asff import (
     DESCRIPTION_MAX,
     RECOMMENDATION_MAX,
@@ -20,10 +21,13 @@ from auditor.report.asff import (
     TITLE_MAX,
     TYPE_BEST_PRACTICES,
     TYPE_CIS,
+    asff_findings,
+    finding_to_asff,
     render_asff,
+    stream_asff,
     truncate,
 )
-from auditor.report.json_report import render_json
+from auditor.report.common import ordered_findings
 
 LABELS = {"critical": "CRITICAL", "high": "HIGH", "medium": "MEDIUM", "low": "LOW"}
 LABELS["info"] = "INFORMATIONAL"
@@ -63,7 +67,7 @@ def test_validation_catches_a_broken_finding(checks_report: Report) -> None:
 
 
 def test_findings_agree_with_report_json(checks_report: Report) -> None:
-    data = json.loads(render_json(checks_report))
+    data = read_back(checks_report)
     findings = asff(checks_report, region="eu-central-1")
     account = data["account_id"]
     assert len(findings) == len(data["findings"])
@@ -180,8 +184,21 @@ def test_hostile_strings_stay_data(hostile_report: Report) -> None:
 
 
 def test_render_writes_report_asff_json(checks_report: Report) -> None:
-    files = render(checks_report, [Format.ASFF], RenderOptions(region="us-west-2"))
+    files = as_bytes(render(checks_report, [Format.ASFF], RenderOptions(region="us-west-2")))
     assert list(files) == ["report.asff.json"]
     regions = {i["Region"] for i in json.loads(files["report.asff.json"])}
     assert regions == {"us-west-2"}
     assert render_asff(make_report([]), region="us-east-1") == b"[]\n"
+
+
+def test_stream_is_the_whole_array_on_the_demo_report(demo_report: Report) -> None:
+    """Byte for byte the array made whole, and the same findings once parsed."""
+    expected = [
+        finding_to_asff(demo_report, f, region="eu-central-1")
+        for f in ordered_findings(demo_report.findings)
+    ]
+    chunks = list(stream_asff(demo_report, region="eu-central-1"))
+    assert len(chunks) > 1
+    assert b"".join(chunks) == whole_json_array(expected)
+    assert json.loads(b"".join(chunks)) == expected == asff(demo_report)
+    assert list(asff_findings(demo_report, region="eu-central-1")) == expected

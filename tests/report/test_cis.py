@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import json
 import re
 from collections.abc import Iterable, Sequence
 from html import unescape
@@ -17,10 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from report_samples import ACCOUNT, HOSTILE, Page, make_finding, make_report
+from report_versions import read_back
 
 from auditor.checks import all_checks
 from auditor.model import CheckMeta, Finding, Report, Status
-from auditor.report import Format, RenderOptions, render
+from auditor.report import Format, RenderOptions, as_bytes, render
 from auditor.report.cis import (
     CSV_COLUMNS,
     MAX_RESOURCES,
@@ -36,7 +36,6 @@ from auditor.report.cis import (
     render_cis_csv,
     render_cis_html,
 )
-from auditor.report.json_report import render_json
 
 REGISTRY: list[CheckMeta] = [c.meta for c in all_checks()]
 KEYS = ("cis-7.0", "cis-5.0")
@@ -270,7 +269,7 @@ def json_controls(report_json: dict[str, Any], framework: str) -> dict[str, dict
 @pytest.mark.parametrize("key", KEYS)
 def test_csv_parsed_back_agrees_with_report_json(key: str) -> None:
     report = mixed_report()
-    data = json.loads(render_json(report))
+    data = read_back(report)
     frame = read_csv(render_cis_csv(report, key))
     bench = benchmark(key)
     assert list(frame.columns) == list(CSV_COLUMNS)
@@ -406,7 +405,7 @@ def test_html_is_self_contained_and_escapes_hostile_names() -> None:
 
 def test_render_writes_two_files_per_benchmark() -> None:
     report = mixed_report()
-    files = render(report, [Format.CIS], RenderOptions(compliance=("cis-5.0", "cis-7.0")))
+    files = as_bytes(render(report, [Format.CIS], RenderOptions(compliance=("cis-5.0", "cis-7.0"))))
     assert list(files) == ["cis-5.0.csv", "cis-5.0.html", "cis-7.0.csv", "cis-7.0.html"]
     assert files["cis-7.0.csv"] == render_cis_csv(report, "cis-7.0")
     assert list(render(report, [Format.CIS])) == ["cis-7.0.csv", "cis-7.0.html"]

@@ -11,8 +11,8 @@ import pytest
 from report_samples import HOSTILE, MakeFinding, MakeReport
 
 from auditor.model import Compliance, Report, Status
-from auditor.report.common import ordered_findings
-from auditor.report.csv_report import COLUMNS, neutralise, render_csv
+from auditor.report.common import ITEMS_PER_CHUNK, ordered_findings
+from auditor.report.csv_report import COLUMNS, finding_row, neutralise, render_csv, stream_csv
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 EXPECTED_COLUMNS = [
@@ -159,3 +159,23 @@ def test_check_metadata_leaves_the_csv_unchanged(
 ) -> None:
     assert checks_report.checks and not sample_report.checks
     assert render_csv(checks_report) == render_csv(sample_report)
+
+
+def _one_frame(report: Report) -> bytes:
+    """report.csv as it was written before streaming: every row in a single DataFrame."""
+    rows = [finding_row(f) for f in ordered_findings(report.findings)]
+    frame = pd.DataFrame(rows, columns=list(COLUMNS), dtype=object)
+    return b"\xef\xbb\xbf" + frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+
+
+@pytest.mark.parametrize("per_chunk", [1, 7, ITEMS_PER_CHUNK])
+def test_chunks_join_to_what_one_frame_writes(
+    per_chunk: int, demo_report: Report, hostile_report: Report, make_report: MakeReport
+) -> None:
+    """Header once, BOM once, CRLF and neutralising unchanged, however the rows are cut."""
+    for report in (demo_report, hostile_report, make_report([])):
+        chunks = list(stream_csv(report, per_chunk))
+        assert b"".join(chunks) == _one_frame(report)
+        # The BOM, then one chunk per per_chunk findings (the header rides on the first).
+        assert len(chunks) == 1 + max(1, -(-len(report.findings) // per_chunk))
+        assert sum(chunk.count(b"finding_id,check_id") for chunk in chunks) == 1

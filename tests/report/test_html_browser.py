@@ -35,9 +35,10 @@ from auditor.audit import TOOL
 from auditor.checks import all_checks
 from auditor.config import Mute, Settings
 from auditor.model import Report
-from auditor.report import Format, render
+from auditor.report import Format, as_bytes, render
 from auditor.report.attack_paths import attack_paths_view
 from auditor.report.html_report import PAGE_ROWS
+from auditor.report.json_read import read_report
 from benchmarks.analysis import Shape, build_snapshot
 
 CHROMIUM = "/usr/bin/chromium"
@@ -135,7 +136,7 @@ def rendered() -> Callable[[Report], dict[str, bytes]]:
 
     def render_once(report: Report) -> dict[str, bytes]:
         if id(report) not in cache:
-            cache[id(report)] = (report, render(report, [Format.JSON, Format.HTML]))
+            cache[id(report)] = (report, as_bytes(render(report, [Format.JSON, Format.HTML])))
         return cache[id(report)][1]
 
     return render_once
@@ -154,7 +155,8 @@ def open_report(
         context = browser.new_context()
         contexts.append(context)
         page = context.new_page()
-        opened = Opened(page, path.as_uri(), json.loads(files["report.json"]))
+        # report.json read back as version 1 shaped it: every finding complete, one list.
+        opened = Opened(page, path.as_uri(), read_report(json.loads(files["report.json"])))
         # Any request but the file is recorded and refused: the page must work offline.
         context.route(re.compile(r"^(?!file:)"), lambda route: route.abort())
         page.on("request", lambda request: opened.requests.append(request.url))
@@ -391,7 +393,7 @@ def test_the_interactive_benchmark_measures_a_real_filter(
     from benchmarks.html_interactive import markdown_table, measure
 
     path = tmp_path / "report.html"
-    path.write_bytes(render(account_report, [Format.HTML])["report.html"])
+    path.write_bytes(as_bytes(render(account_report, [Format.HTML]))["report.html"])
     run = measure(browser, path.as_uri())
     high = sum(f.severity.value == "high" for f in account_report.findings)
     assert run.shown == f"{high} of {len(account_report.findings)} findings shown"

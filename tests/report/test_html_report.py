@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import importlib.resources
 import json
@@ -743,3 +744,59 @@ def test_arns_outside_the_account_are_kept_whole(
     )
     rows = _data(_html(report))["rows"]
     assert [row[4] for row in rows] == ["user/alice", [elsewhere], [odd]]
+
+
+# --- streaming ----------------------------------------------------------------------------
+
+
+def _groups(context: dict[str, Any]) -> list[html_report.Group]:
+    """The page's groups of rows, as ``_context`` builds them for the data block."""
+    return [
+        html_report.Group("failing", Status.FAIL.value, context["failing"]),
+        html_report.Group("errors", Status.ERROR.value, context["errors"]),
+        html_report.Group("muted", "muted", context["muted"]),
+        *(
+            html_report.Group(f"pass:{line.id}", Status.PASS.value, line.passing)
+            for line in context["pass_groups"]
+        ),
+    ]
+
+
+@pytest.mark.parametrize("name", ["demo_report", "sample_report", "hostile_report"])
+def test_streamed_page_is_the_page_rendered_whole(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    """The page as it was made before it streamed: the template rendered at once, every PASS
+    row's evidence text made, and the data block encoded from the whole data."""
+    report: Report = request.getfixturevalue(name)
+    env = html_report.environment()
+    context = html_report._context(report)
+    for line in context["pass_groups"]:
+        line.passing[:] = [
+            dataclasses.replace(row, evidence=html_report.evidence_text(row.finding.evidence))
+            for row in line.passing
+        ]
+    context["data"] = html_report.encode_data(
+        html_report.finding_data(
+            [g for g in _groups(context) if g.rows],
+            arn_prefix=f"arn:{report.partition}:iam::{report.account_id}:",
+        )
+    )
+    context["csp"] = html_report.content_security_policy(env)
+    whole = env.get_template(html_report.TEMPLATE).render(context).encode("utf-8")
+    assert render_html(report) == whole
+
+
+@pytest.mark.parametrize("name", ["demo_report", "sample_report", "hostile_report"])
+def test_data_block_compressed_as_made_is_the_data_compressed_whole(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    report: Report = request.getfixturevalue(name)
+    groups = [g for g in _groups(html_report._context(report)) if g.rows]
+    for prefix in ("", f"arn:aws:iam::{report.account_id}:"):
+        streamed = html_report.encode_finding_data(groups, prefix)
+        assert streamed == html_report.encode_data(html_report.finding_data(groups, prefix))
+        assert html_report.decode_data(streamed) == html_report.finding_data(groups, prefix)
+    assert html_report.encode_finding_data([]) == html_report.encode_data(
+        html_report.finding_data([])
+    )

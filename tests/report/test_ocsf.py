@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 from py_ocsf_models import OCSF_VERSION as LIBRARY_OCSF_VERSION
 from py_ocsf_models.events.findings.detection_finding import DetectionFinding
-from report_samples import HOSTILE, make_report
+from report_samples import HOSTILE, make_report, whole_json_array
+from report_versions import read_back
 
 from auditor.model import Report, Severity
-from auditor.report import FILENAMES, Format, RenderOptions, render
-from auditor.report.json_report import render_json
-from auditor.report.ocsf import OCSF_VERSION, render_ocsf
+from auditor.report import FILENAMES, Format, RenderOptions, as_bytes, render
+from auditor.report.common import ordered_findings
+from auditor.report.ocsf import OCSF_VERSION, finding_to_ocsf, render_ocsf, stream_ocsf
 
 SEVERITY_IDS = {"info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
 
@@ -64,7 +65,7 @@ def test_every_event_is_a_valid_detection_finding(
 
 
 def test_events_agree_with_report_json(checks_report: Report) -> None:
-    data = json.loads(render_json(checks_report))
+    data = read_back(checks_report)
     items = events(checks_report, region="eu-west-1")
     assert [e["finding_info"]["uid"] for e in items] == [f["finding_id"] for f in data["findings"]]
     for event, finding in zip(items, data["findings"], strict=True):
@@ -130,6 +131,18 @@ def test_empty_report_is_an_empty_array() -> None:
 
 
 def test_render_uses_the_options_region(checks_report: Report) -> None:
-    files = render(checks_report, [Format.OCSF], RenderOptions(region="ap-south-1"))
+    files = as_bytes(render(checks_report, [Format.OCSF], RenderOptions(region="ap-south-1")))
     assert list(files) == [FILENAMES[Format.OCSF]] == ["report.ocsf.json"]
     assert {e["cloud"]["region"] for e in json.loads(files["report.ocsf.json"])} == {"ap-south-1"}
+
+
+def test_stream_is_the_whole_array_on_the_demo_report(demo_report: Report) -> None:
+    """Byte for byte the array made whole, and the same events once parsed."""
+    expected = [
+        finding_to_ocsf(demo_report, f, region="eu-west-1")
+        for f in ordered_findings(demo_report.findings)
+    ]
+    chunks = list(stream_ocsf(demo_report, region="eu-west-1"))
+    assert len(chunks) > 1
+    assert b"".join(chunks) == whole_json_array(expected)
+    assert json.loads(b"".join(chunks)) == expected == events(demo_report)

@@ -146,7 +146,7 @@ def test_json_changes_sit_between_notes_and_checks_one_finding_a_line(
     assert keys[-2:] == ["checks", "findings"]
     lines = text.splitlines()
     for entry in (*NEW, *RESOLVED, *STILL_OPEN):
-        (line,) = [ln for ln in lines if f'"finding_id": "{entry.finding_id}"' in ln]
+        (line,) = [ln for ln in lines if f'"finding_id":"{entry.finding_id}"' in ln]
         assert json.loads(line.strip().rstrip(","))["resource_name"] == entry.resource_name
     # The rest of the report is what it was without a baseline.
     without = json.loads(render_json(checks_report))

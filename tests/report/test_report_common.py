@@ -1,21 +1,26 @@
-"""Shared renderer helpers: report order, UTC timestamps, JSON-safe evidence."""
+"""Shared renderer helpers: report order, UTC timestamps, JSON-safe evidence, JSON arrays
+written a chunk at a time."""
 
 from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from report_samples import MakeFinding
+from report_samples import MakeFinding, whole_json_array
 
 from auditor.model import Compliance, Severity, Status
 from auditor.report.common import (
+    batched,
     compliance_text,
     evidence_json,
+    json_array,
     optional_utc_timestamp,
     ordered_findings,
     plain,
+    stream_json_array,
     utc_timestamp,
 )
 
@@ -141,3 +146,32 @@ def test_evidence_json_keeps_non_ascii_readable() -> None:
 )
 def test_compliance_text(compliance: Compliance, expected: str) -> None:
     assert compliance_text(compliance) == expected
+
+
+@pytest.mark.parametrize("count", [0, 1, 4, 5, 6, 13])
+def test_json_array_chunks_join_to_the_whole_array(count: int) -> None:
+    items = [{"n": i, "name": f"Zoë <{i}>", "list": [i, None]} for i in range(count)]
+    chunks = list(stream_json_array(items, per_chunk=5))
+    assert b"".join(chunks) == whole_json_array(items) == json_array(items)
+    assert json.loads(b"".join(chunks)) == items
+    # One chunk per five items, then the closing bracket (or the whole empty array).
+    assert len(chunks) == -(-count // 5) + 1
+    assert all(chunk.count(b'"n": ') <= 5 for chunk in chunks)
+
+
+def test_json_array_items_are_made_only_as_their_chunk_is() -> None:
+    made: list[int] = []
+
+    def items() -> Iterator[dict[str, int]]:
+        for i in range(10):
+            made.append(i)
+            yield {"n": i}
+
+    stream = stream_json_array(items(), per_chunk=4)
+    next(stream)
+    assert made == [0, 1, 2, 3]
+
+
+def test_batched() -> None:
+    assert list(batched(range(7), 3)) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert list(batched([], 3)) == []

@@ -12,8 +12,11 @@ critical to it, so ``cheapest_cut(paths)`` can name the fix that breaks the most
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from auditor.policy.graph.conditions import Verdict
-from auditor.policy.graph.engine import UNCERTAIN, AttackGraph, build_graph
+from auditor.policy.graph.engine import UNCERTAIN, AttackGraph, build_graph, forget_graph, has_graph
 from auditor.policy.graph.model import (
     ADMIN_NODE,
     AttackPath,
@@ -30,6 +33,8 @@ from auditor.policy.graph.model import (
     render_hop,
     render_path,
 )
+from auditor.policy.privilege import forget_privilege_analysis, has_privilege_analysis
+from auditor.policy.trust import forget_trust_analysis, has_trust_analysis
 from auditor.snapshot import AuthorizationDetails, Snapshot
 
 
@@ -50,6 +55,36 @@ def attack_graph(
     return build_graph(source, account_id=account_id, partition=partition)
 
 
+# The per-account analyses that are cached by authorization details: (is cached, forget).
+_ANALYSES = (
+    (has_privilege_analysis, forget_privilege_analysis),
+    (has_trust_analysis, forget_trust_analysis),
+    (has_graph, forget_graph),
+)
+
+
+@contextmanager
+def analyses_scope(details: AuthorizationDetails | None) -> Iterator[None]:
+    """Share the analyses of ``details`` inside the block and drop those built in it.
+
+    The privilege analysis, the trust analysis and the attack graph are cached per
+    authorization details so that every check of an audit reads each policy once; the
+    analyzer runs the checks in this scope, so once the findings are made those caches do
+    not stay in memory while the reports are written (on an account of thousands of
+    principals they are megabytes). Analyses built before the block are left cached.
+    """
+    if details is None:
+        yield
+        return
+    kept = [has(details) for has, _forget in _ANALYSES]
+    try:
+        yield
+    finally:
+        for held, (_has, forget) in zip(kept, _ANALYSES, strict=True):
+            if not held:
+                forget(details)
+
+
 __all__ = [
     "ADMIN_NODE",
     "UNCERTAIN",
@@ -64,6 +99,7 @@ __all__ = [
     "Reason",
     "StatementRef",
     "Verdict",
+    "analyses_scope",
     "attack_graph",
     "cheapest_cut",
     "inert",

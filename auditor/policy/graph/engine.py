@@ -1744,6 +1744,23 @@ def build_graph(
     return graph
 
 
+def has_graph(details: AuthorizationDetails) -> bool:
+    """Whether a graph of ``details`` is cached (for any account id, partition, providers)."""
+    with _CACHE_LOCK:
+        hit = _CACHE.get(id(details))
+        return hit is not None and hit[0] is details
+
+
+def forget_graph(details: AuthorizationDetails) -> bool:
+    """Drop the cached graph of ``details``, if any; True when there was one."""
+    with _CACHE_LOCK:
+        hit = _CACHE.get(id(details))
+        if hit is None or hit[0] is not details:
+            return False
+        del _CACHE[id(details)]
+        return True
+
+
 def _infer_account(details: AuthorizationDetails) -> str:
     for p in _everyone(details):
         fields = p.arn.split(":")
