@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= reports/demo
 
-.PHONY: demo test test-prereqs test-future lint typecheck pytest bench bench-org bench-html screenshot lambda-package clean
+.PHONY: demo test test-prereqs test-future lint typecheck pytest bench bench-org bench-html bench-startup screenshot lambda-package clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,11 @@ bench-org: $(STAMP)
 # A 5,000-user account's report.html opened in headless Chromium: time to interactive.
 bench-html: $(STAMP)
 	$(BIN)/python -m benchmarks.html_interactive
+
+# How fast `iam-auditor --version` and `checks` answer, and that they import no AWS SDK,
+# pandas or Jinja.
+bench-startup: $(STAMP)
+	$(BIN)/python -m benchmarks.startup
 
 # The README's pictures (headless Chromium): docs/demo-report.png, the demo report, and
 # docs/attack-paths.png, the Attack paths section of the report tests' sample account.

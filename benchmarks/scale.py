@@ -1,19 +1,27 @@
-"""Scale benchmark: API calls, wall time and peak memory of one audit, by account size.
+"""Scale benchmark: API calls, wall time, peak memory and output size of an audit, by size.
 
-For each size N: a fresh moto server (in this process) and Access Analyzer stub, an
-account of N users (one access key each, a real virtual MFA device for each MFA user)
-and N/5 roles built straight into moto's objects, then the installed ``iam-auditor
-audit`` run as a subprocess against them, writing JSON, CSV and HTML. Measured:
+For each size N: a fresh moto server (in this process) and Access Analyzer stub, and an
+account of N users (one access key each, a real virtual MFA device for each MFA user) and
+N/5 roles built straight into moto's objects, once. Then, for each format set (by default
+``json,csv,html`` and all six formats), the installed ``iam-auditor audit`` runs as a
+subprocess against that same account, each run from the same account state. Measured per
+run:
 
 - API calls, counted where they arrive (the moto server's WSGI app and the stub), so the
   count includes retries and does not depend on the auditor reporting honestly; the
   auditor's own count (``Snapshot.api_calls``) is shown next to it with ``--snapshot``;
-- wall seconds of the CLI process;
-- peak RSS of the CLI process, from the kernel's accounting of that one child (wait4).
+- wall seconds and peak RSS of the CLI process (the kernel's accounting of that one
+  child, wait4);
+- findings in ``report.json`` (schema_version 1 or 2), the bytes of every file written,
+  and bytes per finding (report.json and all files);
 
-Run ``python -m benchmarks.scale [--sizes 100,1000,5000]``; it prints a Markdown table,
-and exits 1 when an IAM operation's calls grow with the account beyond the pages its size
-needs (``unexplained_growth``).
+and per format set, how peak RSS grows against findings between the smallest and the
+largest size (MiB per 1,000 findings, next to findings per 1,000 users).
+
+Run ``python -m benchmarks.scale [--sizes 1000,3000] [--format-sets "json;json,cis"]``; it
+prints Markdown tables (``--json FILE`` also writes the results), and exits 1 when an IAM
+operation's calls grow with the account beyond the pages its size needs
+(``unexplained_growth``) or differ between the format sets of one size.
 """
 
 from __future__ import annotations
@@ -22,26 +30,31 @@ import argparse
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from auditor.report import parse_formats
 from auditor.testing import moto_account
 from auditor.testing.access_analyzer import ANY_REGION, analyzer
-from auditor.testing.server import access_analyzer_stub, cli_env, moto_server
+from auditor.testing.server import MotoServer, access_analyzer_stub, cli_env, moto_server
 
-DEFAULT_SIZES = (100, 1000, 5000)
+DEFAULT_SIZES = (1000, 3000, 5000, 10000)
+DEFAULT_FORMAT_SETS = ("json,csv,html", "json,csv,html,cis,ocsf,asff")
+REPORT_JSON = "report.json"
 # The largest page IAM's List* calls allow (MaxItems); the auditor asks for it.
 IAM_PAGE_SIZE = 1000
 VIRTUAL_MFA = "iam:ListVirtualMFADevices"
 CLI = (str(Path(sys.executable).parent / "iam-auditor"),)
 # Exit codes of a finished audit: clean, findings at or above --fail-on, incomplete.
 AUDIT_DONE = frozenset({0, 1, 3})
+MIB = 2**20
 
 
 @dataclass(frozen=True)
@@ -57,7 +70,7 @@ class ProcessStats:
 
 @dataclass(frozen=True)
 class Measurement:
-    """One size's result."""
+    """One audit: one account size, one format set."""
 
     users: int
     roles: int
@@ -69,11 +82,148 @@ class Measurement:
     exit_code: int
     findings: int | None = None
     virtual_mfa_devices: int = 0
+    formats: str = DEFAULT_FORMAT_SETS[0]
+    # Every file the audit wrote, by its path under the output directory.
+    output_bytes: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def iam_calls(self) -> int:
         """Calls to IAM alone: the part that must not grow with the account."""
         return sum(n for op, n in self.calls_by_operation.items() if op.startswith("iam:"))
+
+    @property
+    def total_output_bytes(self) -> int:
+        """Bytes of every file written."""
+        return sum(self.output_bytes.values())
+
+    @property
+    def report_json_bytes(self) -> int | None:
+        """Bytes of ``report.json``; None when the format set has no ``json``."""
+        return self.output_bytes.get(REPORT_JSON)
+
+    def per_finding(self, size: int | None) -> float | None:
+        """``size`` bytes divided among the findings; None when either is unknown or zero."""
+        if size is None or not self.findings:
+            return None
+        return size / self.findings
+
+    def as_json(self) -> dict[str, Any]:
+        """The measurement and its derived numbers, JSON-native."""
+        return asdict(self) | {
+            "iam_calls": self.iam_calls,
+            "total_output_bytes": self.total_output_bytes,
+            "report_json_bytes_per_finding": self.per_finding(self.report_json_bytes),
+            "total_bytes_per_finding": self.per_finding(self.total_output_bytes),
+        }
+
+
+@dataclass(frozen=True)
+class Slope:
+    """How one format set's peak RSS grows against its findings, smallest to largest size."""
+
+    formats: str
+    users: tuple[int, int]
+    findings: tuple[int, int]
+    peak_rss_mib: tuple[float, float]
+
+    @property
+    def findings_per_1000_users(self) -> float:
+        """Findings added per 1,000 users."""
+        return 1000 * (self.findings[1] - self.findings[0]) / (self.users[1] - self.users[0])
+
+    @property
+    def mib_per_1000_findings(self) -> float:
+        """Peak RSS added per 1,000 findings, in MiB."""
+        return (
+            1000
+            * (self.peak_rss_mib[1] - self.peak_rss_mib[0])
+            / (self.findings[1] - self.findings[0])
+        )
+
+    @property
+    def findings_ratio(self) -> float:
+        """Findings at the largest size over findings at the smallest."""
+        return self.findings[1] / self.findings[0]
+
+    @property
+    def rss_ratio(self) -> float:
+        """Peak RSS at the largest size over peak RSS at the smallest."""
+        return self.peak_rss_mib[1] / self.peak_rss_mib[0]
+
+    def as_json(self) -> dict[str, Any]:
+        """The slope and its derived numbers, JSON-native."""
+        return asdict(self) | {
+            "findings_per_1000_users": self.findings_per_1000_users,
+            "mib_per_1000_findings": self.mib_per_1000_findings,
+            "findings_ratio": self.findings_ratio,
+            "rss_ratio": self.rss_ratio,
+        }
+
+
+def slope(results: Sequence[Measurement]) -> Slope | None:
+    """Peak RSS against findings between the smallest and the largest size of ``results``.
+
+    ``results`` are one format set's. None when there is only one size, when either end
+    lacks its findings or peak RSS, or when the findings did not change (no slope to take).
+    """
+    if not results:
+        return None
+    small = min(results, key=lambda m: m.users)
+    large = max(results, key=lambda m: m.users)
+    if (
+        small.users == large.users
+        or not small.findings
+        or large.findings is None
+        or small.findings == large.findings
+        or not small.peak_rss_bytes
+        or large.peak_rss_bytes is None
+    ):
+        return None
+    return Slope(
+        formats=small.formats,
+        users=(small.users, large.users),
+        findings=(small.findings, large.findings),
+        peak_rss_mib=(small.peak_rss_bytes / MIB, large.peak_rss_bytes / MIB),
+    )
+
+
+def by_format_set(results: Sequence[Measurement]) -> dict[str, list[Measurement]]:
+    """``results`` grouped by format set, in the order each set first appears."""
+    groups: dict[str, list[Measurement]] = {}
+    for m in results:
+        groups.setdefault(m.formats, []).append(m)
+    return groups
+
+
+def slopes(results: Sequence[Measurement]) -> list[Slope]:
+    """One ``Slope`` per format set that has one."""
+    found = (slope(group) for group in by_format_set(results).values())
+    return [s for s in found if s is not None]
+
+
+def count_findings(report: Mapping[str, Any] | None) -> int | None:
+    """The findings in a ``report.json``, whatever its schema_version.
+
+    schema_version 1 lists them (``findings: [...]``); schema_version 2 groups them by
+    check (``findings: {"KEY-002": [...], ...}``). None when the report says neither.
+    """
+    findings = (report or {}).get("findings")
+    if isinstance(findings, list):
+        return len(findings)
+    if isinstance(findings, Mapping) and all(isinstance(v, list) for v in findings.values()):
+        return sum(len(group) for group in findings.values())
+    return None
+
+
+def output_sizes(directory: Path) -> dict[str, int]:
+    """Bytes of every file under ``directory``, by its POSIX path relative to it."""
+    if not directory.is_dir():
+        return {}
+    return {
+        path.relative_to(directory).as_posix(): path.stat().st_size
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
 
 
 def pages(items: int) -> int:
@@ -125,6 +275,26 @@ def parse_sizes(text: str) -> list[int]:
     if not sizes:
         raise ValueError("no sizes given")
     return sizes
+
+
+def parse_format_sets(text: str) -> list[str]:
+    """``"json,csv; JSON,cis"`` -> ``["json,csv", "json,cis"]``: ``;``-separated format sets.
+
+    Each set is read as ``iam-auditor --format`` reads it (``auditor.report.parse_formats``:
+    case and spaces ignored, duplicates dropped, an unknown name refused) and written back
+    in that normal form. Empty sets are skipped; a set given twice is refused.
+    """
+    sets: list[str] = []
+    for part in text.split(";"):
+        if not part.strip():
+            continue
+        formats = ",".join(fmt.value for fmt in parse_formats(part))
+        if formats in sets:
+            raise ValueError(f"format set given twice: {formats!r}")
+        sets.append(formats)
+    if not sets:
+        raise ValueError("no format sets given")
+    return sets
 
 
 # Runs the measured command and reports on it. Linux charges a child with its parent's
@@ -224,16 +394,33 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def restore_account(server: MotoServer) -> None:
+    """Put the account back as built and forget the calls counted so far.
+
+    An audit's one write is ``GenerateCredentialReport``: afterwards moto holds a report,
+    so the next audit would find it ready and make one call fewer. Every run starts with
+    no report, as the first one did (``calls_differ`` would show it if one did not).
+    """
+    moto_account.iam_backend().credential_report = None
+    server.recorder.clear()
+
+
 def measure(
     users: int,
     *,
     roles: int | None = None,
     cli: Sequence[str] = CLI,
-    formats: str = "json,csv,html",
+    format_sets: Sequence[str] = DEFAULT_FORMAT_SETS,
     snapshot: bool = False,
     timeout: float = 3600,
-) -> Measurement:
-    """Build an account of ``users`` users and audit it once with ``cli``; measure it."""
+    log: Callable[[str], None] | None = None,
+    keep: Path | None = None,
+) -> list[Measurement]:
+    """Build an account of ``users`` users once; audit it with ``cli`` once per format set.
+
+    ``keep`` is a directory to move each run's reports (and snapshot) to, as
+    ``<users>-users-<formats>``; without it they are deleted once measured.
+    """
     role_count = users // 5 if roles is None else roles
     with (
         moto_server() as server,
@@ -243,108 +430,260 @@ def measure(
         server.reset()  # moto's backends are per process, not per server: start empty
         made = moto_account.bulk_create(users=users, roles=role_count, keys_per_user=1)
         moto_account.set_root_state(access_keys_present=False, mfa_enabled=True)
-        server.recorder.clear()
-        out_dir = Path(tmp) / "reports"
-        argv = [*cli, "audit", "--output-dir", str(out_dir), "--format", formats, "-q"]
-        snapshot_path = Path(tmp) / "snapshot.json"
-        if snapshot:
-            argv += ["--save-snapshot", str(snapshot_path)]
-        stats = run_measured(
-            argv, env=cli_env(server.endpoint, stub.endpoint), cwd=Path(tmp), timeout=timeout
-        )
-        if stats.returncode not in AUDIT_DONE:
-            raise RuntimeError(
-                f"audit of {users} users exited {stats.returncode}:\n{stats.stderr[-2000:]}"
+        env = cli_env(server.endpoint, stub.endpoint)
+        results = []
+        for index, formats in enumerate(format_sets):
+            if log is not None:
+                log(f"auditing {users} users, {formats}…")
+            workdir = Path(tmp) / f"run-{index}"
+            workdir.mkdir()
+            out_dir = workdir / "reports"
+            snapshot_path = workdir / "snapshot.json"  # beside the reports: not counted
+            argv = [*cli, "audit", "--output-dir", str(out_dir), "--format", formats, "-q"]
+            if snapshot:
+                argv += ["--save-snapshot", str(snapshot_path)]
+            restore_account(server)
+            analyzer_calls_before = stub.calls()
+            stats = run_measured(argv, env=env, cwd=workdir, timeout=timeout)
+            if stats.returncode not in AUDIT_DONE:
+                raise RuntimeError(
+                    f"audit of {users} users ({formats}) exited {stats.returncode}:\n"
+                    f"{stats.stderr[-2000:]}"
+                )
+            by_operation = server.calls()
+            aa_calls = stub.calls() - analyzer_calls_before
+            if aa_calls:
+                by_operation["access-analyzer:ListAnalyzers"] = aa_calls
+            report = _read_json(out_dir / REPORT_JSON)
+            results.append(
+                Measurement(
+                    users=users,
+                    roles=role_count,
+                    api_calls=sum(by_operation.values()),
+                    calls_by_operation=dict(sorted(by_operation.items())),
+                    client_counted_calls=client_counted_calls(
+                        report, _read_json(snapshot_path) if snapshot else None
+                    ),
+                    wall_seconds=stats.wall_seconds,
+                    peak_rss_bytes=stats.peak_rss_bytes,
+                    exit_code=stats.returncode,
+                    findings=count_findings(report),
+                    virtual_mfa_devices=made.virtual_mfa_devices,
+                    formats=formats,
+                    output_bytes=output_sizes(out_dir),
+                )
             )
-        by_operation = server.calls()
-        aa_calls = stub.calls()
-        if aa_calls:
-            by_operation["access-analyzer:ListAnalyzers"] = aa_calls
-        report = _read_json(out_dir / "report.json")
-        findings = report.get("findings") if report else None
-        return Measurement(
-            users=users,
-            roles=role_count,
-            api_calls=sum(by_operation.values()),
-            calls_by_operation=dict(sorted(by_operation.items())),
-            client_counted_calls=client_counted_calls(
-                report, _read_json(snapshot_path) if snapshot else None
-            ),
-            wall_seconds=stats.wall_seconds,
-            peak_rss_bytes=stats.peak_rss_bytes,
-            exit_code=stats.returncode,
-            findings=len(findings) if isinstance(findings, list) else None,
-            virtual_mfa_devices=made.virtual_mfa_devices,
-        )
+            del report
+            if keep is not None:
+                kept = keep / f"{users}-users-{formats.replace(',', '-')}"
+                kept.mkdir(parents=True)
+                for produced in (out_dir, snapshot_path):
+                    if produced.exists():
+                        shutil.move(produced, kept / produced.name)
+            # A 10,000-user run writes hundreds of MB; the next run needs neither disk nor cache.
+            shutil.rmtree(workdir)
+        return results
 
 
-def _mib(value: int | None) -> str:
-    return "–" if value is None else f"{value / 2**20:.0f}"
+def calls_differ(results: Sequence[Measurement]) -> list[str]:
+    """One line per size and operation whose calls differ between that size's format sets.
+
+    Collection does not depend on the formats written, and every run of a size audits the
+    same account from the same state, so any difference means the runs are not comparable.
+    """
+    by_size: dict[int, list[Measurement]] = {}
+    for m in results:
+        by_size.setdefault(m.users, []).append(m)
+    problems = []
+    for users, group in by_size.items():
+        for op in sorted({op for m in group for op in m.calls_by_operation}):
+            counts = [m.calls_by_operation.get(op, 0) for m in group]
+            if len(set(counts)) > 1:
+                each = ", ".join(f"{n} ({m.formats})" for n, m in zip(counts, group, strict=True))
+                problems.append(f"{op} at {users} users: {each}")
+    return problems
 
 
-def markdown_table(results: Sequence[Measurement]) -> str:
-    """The results as a Markdown table, one row per size, then calls by operation."""
+def problems(results: Sequence[Measurement]) -> list[str]:
+    """Every reason to exit 1: calls that grow with the account, or differ between formats."""
+    growth = (
+        line for group in by_format_set(results).values() for line in unexplained_growth(group)
+    )
+    # Every format set of a size makes the same calls, so each growth is named once.
+    lines = [f"IAM calls grow with the account: {line}" for line in dict.fromkeys(growth)]
+    lines += [f"calls differ between format sets: {line}" for line in calls_differ(results)]
+    return lines
+
+
+def _mib(value: float | None) -> str:
+    return "–" if value is None else f"{value / MIB:.0f}"
+
+
+def _mb(value: int | None) -> str:
+    return "–" if value is None else f"{value / 1e6:.1f}"
+
+
+def _whole(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
+def _sizes(results: Sequence[Measurement]) -> list[int]:
+    return list(dict.fromkeys(m.users for m in results))
+
+
+def runs_table(results: Sequence[Measurement]) -> list[str]:
+    """One row per run: calls, findings, time, memory and output size."""
     lines = [
-        "| users | roles | API calls | IAM calls | auditor-counted | findings "
-        "| wall s | peak RSS MiB | exit |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| users | roles | formats | API calls | IAM calls | auditor-counted | findings "
+        "| wall s | peak RSS MiB | report.json MB | all files MB | report.json B/finding "
+        "| all files B/finding | exit |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for m in results:
         counted = "–" if m.client_counted_calls is None else str(m.client_counted_calls)
         findings = "–" if m.findings is None else str(m.findings)
         lines.append(
-            f"| {m.users} | {m.roles} | {m.api_calls} | {m.iam_calls} | {counted} "
-            f"| {findings} | {m.wall_seconds:.1f} | {_mib(m.peak_rss_bytes)} | {m.exit_code} |"
+            f"| {m.users} | {m.roles} | {m.formats} | {m.api_calls} | {m.iam_calls} "
+            f"| {counted} | {findings} | {m.wall_seconds:.1f} | {_mib(m.peak_rss_bytes)} "
+            f"| {_mb(m.report_json_bytes)} | {_mb(m.total_output_bytes)} "
+            f"| {_whole(m.per_finding(m.report_json_bytes))} "
+            f"| {_whole(m.per_finding(m.total_output_bytes))} | {m.exit_code} |"
         )
+    return lines
+
+
+def slopes_table(found: Sequence[Slope]) -> list[str]:
+    """One row per format set: findings and peak RSS, smallest to largest size."""
+    if not found:
+        return []
+    lines = [
+        "| formats | users | findings | findings / 1,000 users | peak RSS MiB "
+        "| MiB / 1,000 findings | findings × | peak RSS × |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for s in found:
+        lines.append(
+            f"| {s.formats} | {s.users[0]} → {s.users[1]} "
+            f"| {s.findings[0]} → {s.findings[1]} | {s.findings_per_1000_users:.0f} "
+            f"| {s.peak_rss_mib[0]:.0f} → {s.peak_rss_mib[1]:.0f} "
+            f"| {s.mib_per_1000_findings:.2f} | {s.findings_ratio:.2f} | {s.rss_ratio:.2f} |"
+        )
+    return lines
+
+
+def output_tables(results: Sequence[Measurement]) -> list[str]:
+    """Per format set, the bytes of each file written and their total, one column a size."""
+    lines: list[str] = []
+    for formats, group in by_format_set(results).items():
+        files = sorted({name for m in group for name in m.output_bytes})
+        if lines:
+            lines.append("")
+        lines += [
+            f"Bytes written, `{formats}`:",
+            "",
+            "| file | " + " | ".join(str(m.users) for m in group) + " |",
+            "|---|" + "---:|" * len(group),
+        ]
+        for name in files:
+            cells = " | ".join(f"{m.output_bytes.get(name, 0):,}" for m in group)
+            lines.append(f"| `{name}` | {cells} |")
+        lines.append("| total | " + " | ".join(f"{m.total_output_bytes:,}" for m in group) + " |")
+    return lines
+
+
+def calls_table(results: Sequence[Measurement]) -> list[str]:
+    """Calls per operation, one column a size; ``a / b`` where format sets disagree."""
     operations = sorted({op for m in results for op in m.calls_by_operation})
-    if operations:
-        lines += ["", "| operation | " + " | ".join(str(m.users) for m in results) + " |"]
-        lines.append("|---|" + "---:|" * len(results))
-        for op in operations:
-            counts = " | ".join(str(m.calls_by_operation.get(op, 0)) for m in results)
-            lines.append(f"| `{op}` | {counts} |")
-    return "\n".join(lines)
+    if not operations:
+        return []
+    sizes = _sizes(results)
+    lines = [
+        "| operation | " + " | ".join(str(n) for n in sizes) + " |",
+        "|---|" + "---:|" * len(sizes),
+    ]
+    for op in operations:
+        cells = []
+        for users in sizes:
+            counts = [m.calls_by_operation.get(op, 0) for m in results if m.users == users]
+            shown = dict.fromkeys(counts) if len(set(counts)) == 1 else counts
+            cells.append(" / ".join(str(n) for n in shown))
+        lines.append(f"| `{op}` | " + " | ".join(cells) + " |")
+    return lines
+
+
+def markdown_table(results: Sequence[Measurement]) -> str:
+    """The runs, the memory slopes, the bytes per file and the calls by operation."""
+    sections = [
+        runs_table(results),
+        slopes_table(slopes(results)),
+        output_tables(results),
+        calls_table(results),
+    ]
+    return "\n\n".join("\n".join(section) for section in sections if section)
+
+
+def results_json(results: Sequence[Measurement]) -> dict[str, Any]:
+    """Everything the tables show, JSON-native: runs, slopes and problems."""
+    return {
+        "runs": [m.as_json() for m in results],
+        "slopes": [s.as_json() for s in slopes(results)],
+        "problems": problems(results),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Measure each size in turn and print the table (progress goes to stderr)."""
+    """Measure each size in turn and print the tables (progress goes to stderr)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__)
-    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, DEFAULT_SIZES)),
+        help="comma-separated user counts, 5k = 5000 (default: %(default)s)",
+    )
     parser.add_argument("--roles-per-user", type=float, default=0.2, metavar="RATIO")
-    parser.add_argument("--format", default="json,csv,html")
+    parser.add_argument(
+        "--format-sets",
+        default=";".join(DEFAULT_FORMAT_SETS),
+        metavar="SETS",
+        help="';'-separated format sets, each as --format takes it (default: %(default)s)",
+    )
     parser.add_argument(
         "--snapshot", action="store_true", help="also save a snapshot: the auditor's own count"
     )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write results as JSON")
+    parser.add_argument(
+        "--keep", type=Path, metavar="DIR", help="keep every run's reports in DIR (one per run)"
+    )
     args = parser.parse_args(argv)
     try:
         sizes = parse_sizes(args.sizes)
+        format_sets = parse_format_sets(args.format_sets)
     except ValueError as exc:
         parser.error(str(exc))
+    # Found out now, not after an hour of measuring.
+    if args.json and not args.json.parent.is_dir():
+        parser.error(f"--json: no directory {args.json.parent}")
+    if args.keep and args.keep.exists() and any(args.keep.iterdir()):
+        parser.error(f"--keep: {args.keep} is not empty")
     if not Path(CLI[0]).exists():
         print(f"the iam-auditor console script is not installed at {CLI[0]}", file=sys.stderr)
         return 2
     results = []
     for size in sizes:
-        print(f"auditing {size} users…", file=sys.stderr, flush=True)
-        results.append(
-            measure(
-                size,
-                roles=math.floor(size * args.roles_per_user),
-                formats=args.format,
-                snapshot=args.snapshot,
-            )
+        results += measure(
+            size,
+            roles=math.floor(size * args.roles_per_user),
+            format_sets=format_sets,
+            snapshot=args.snapshot,
+            log=lambda line: print(line, file=sys.stderr, flush=True),
+            keep=args.keep,
         )
     print(markdown_table(results))
     if args.json:
-        args.json.write_text(
-            json.dumps([asdict(m) | {"iam_calls": m.iam_calls} for m in results], indent=1) + "\n",
-            encoding="utf-8",
-        )
-    problems = unexplained_growth(results)
-    for line in problems:
-        print(f"IAM calls grow with the account: {line}", file=sys.stderr)
-    return 1 if problems else 0
+        args.json.write_text(json.dumps(results_json(results), indent=1) + "\n", encoding="utf-8")
+    found = problems(results)
+    for line in found:
+        print(line, file=sys.stderr)
+    return 1 if found else 0
 
 
 if __name__ == "__main__":
