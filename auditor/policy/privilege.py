@@ -48,6 +48,7 @@ from auditor.policy.document import (
     patterns_overlap,
     resource_matches,
 )
+from auditor.policy.memo import forget, is_cached
 from auditor.policy.principals import (
     EffectivePolicy,
     IamPrincipal,
@@ -704,9 +705,7 @@ def privilege_analysis(details: AuthorizationDetails) -> PrivilegeAnalysis:
 
 def has_privilege_analysis(details: AuthorizationDetails) -> bool:
     """Whether the analysis of ``details`` is cached."""
-    with _CACHE_LOCK:
-        hit = _CACHE.get(id(details))
-        return hit is not None and hit[0] is details
+    return is_cached(_CACHE, _CACHE_LOCK, details)
 
 
 def forget_privilege_analysis(details: AuthorizationDetails) -> bool:
@@ -715,12 +714,7 @@ def forget_privilege_analysis(details: AuthorizationDetails) -> bool:
     ``auditor.analyze`` drops what it built once the findings are made, so the parsed and
     compiled policies of a large account do not stay in memory while reports are written.
     """
-    with _CACHE_LOCK:
-        hit = _CACHE.get(id(details))
-        if hit is None or hit[0] is not details:
-            return False
-        del _CACHE[id(details)]
-        return True
+    return forget(_CACHE, _CACHE_LOCK, details)
 
 
 def is_service_linked(principal: IamPrincipal) -> bool:

@@ -32,6 +32,7 @@ from typing import Any
 
 from auditor.names import is_account_id, is_unique_id
 from auditor.policy.document import Condition, Effect, Policy, Statement, parse_policy
+from auditor.policy.memo import forget, is_cached
 from auditor.snapshot import AuthorizationDetails, Role
 
 # The actions that let a principal become the role; a statement granting none of them is not
@@ -674,16 +675,9 @@ def trust_analysis(details: AuthorizationDetails) -> TrustAnalysis:
 
 def has_trust_analysis(details: AuthorizationDetails) -> bool:
     """Whether the trust analysis of ``details`` is cached."""
-    with _ANALYSES_LOCK:
-        hit = _ANALYSES.get(id(details))
-        return hit is not None and hit[0] is details
+    return is_cached(_ANALYSES, _ANALYSES_LOCK, details)
 
 
 def forget_trust_analysis(details: AuthorizationDetails) -> bool:
     """Drop the cached trust analysis of ``details``, if any; True when there was one."""
-    with _ANALYSES_LOCK:
-        hit = _ANALYSES.get(id(details))
-        if hit is None or hit[0] is not details:
-            return False
-        del _ANALYSES[id(details)]
-        return True
+    return forget(_ANALYSES, _ANALYSES_LOCK, details)

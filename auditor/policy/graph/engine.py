@@ -84,6 +84,7 @@ from auditor.policy.graph.model import (
     Reason,
     StatementRef,
 )
+from auditor.policy.memo import forget, is_cached
 from auditor.policy.principals import EffectivePolicy, IamPrincipal, is_full_admin_policy_arn
 from auditor.policy.privilege import PrivilegeAnalysis, privilege_analysis
 from auditor.policy.trust import (
@@ -1746,19 +1747,12 @@ def build_graph(
 
 def has_graph(details: AuthorizationDetails) -> bool:
     """Whether a graph of ``details`` is cached (for any account id, partition, providers)."""
-    with _CACHE_LOCK:
-        hit = _CACHE.get(id(details))
-        return hit is not None and hit[0] is details
+    return is_cached(_CACHE, _CACHE_LOCK, details)
 
 
 def forget_graph(details: AuthorizationDetails) -> bool:
     """Drop the cached graph of ``details``, if any; True when there was one."""
-    with _CACHE_LOCK:
-        hit = _CACHE.get(id(details))
-        if hit is None or hit[0] is not details:
-            return False
-        del _CACHE[id(details)]
-        return True
+    return forget(_CACHE, _CACHE_LOCK, details)
 
 
 def _infer_account(details: AuthorizationDetails) -> str:

@@ -1,0 +1,36 @@
+"""Per-snapshot caches of the policy analyses: is one held, and dropping it.
+
+The privilege analysis, the trust analysis and the attack graph are each cached by the
+identity of the ``AuthorizationDetails`` they were built from (``id(details)`` as the key,
+the details object itself first in the entry so a recycled id never matches), under a lock
+because an Organization run analyses accounts on several threads. ``auditor.analyze`` drops
+what it built once the findings are made, so a large account's parsed policies do not stay
+in memory while reports are written.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import MutableMapping
+from typing import Any
+
+from auditor.snapshot import AuthorizationDetails
+
+DetailsCache = MutableMapping[int, tuple[Any, ...]]
+
+
+def is_cached(cache: DetailsCache, lock: threading.Lock, details: AuthorizationDetails) -> bool:
+    """Whether ``cache`` holds an entry built from ``details``."""
+    with lock:
+        hit = cache.get(id(details))
+        return hit is not None and hit[0] is details
+
+
+def forget(cache: DetailsCache, lock: threading.Lock, details: AuthorizationDetails) -> bool:
+    """Drop ``cache``'s entry built from ``details``, if any; True when there was one."""
+    with lock:
+        hit = cache.get(id(details))
+        if hit is None or hit[0] is not details:
+            return False
+        del cache[id(details)]
+        return True
