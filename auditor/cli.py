@@ -323,7 +323,7 @@ def _run(argv: Sequence[str] | None) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """``iam-auditor audit``: collect (or load), analyze, write, summarise."""
-    from auditor.collect.session import CredentialsError, make_session  # noqa: PLC0415
+    from auditor.collect.session import CredentialsError  # noqa: PLC0415
 
     settings, formats, only = _common_options(args)
     settings = _with_deadline(settings, args.deadline)
@@ -337,13 +337,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if args.from_snapshot is not None:
             result = run_audit(settings, snapshot=_load_snapshot(args.from_snapshot), only=only)
         else:
-            session = make_session(
-                profile=args.profile,
-                region=args.region,
-                role_arn=args.role_arn,
-                external_id=args.external_id,
-                session_name=args.session_name,
-            )
+            session = _session(args)
             # This command's session is its own: the service models can go once collected.
             result = run_audit(
                 settings, session=session, only=only, progress=progress, private_session=True
@@ -560,7 +554,7 @@ def cmd_paths(args: argparse.Namespace) -> int:
     1 when there is one (like ``audit``'s FAIL), 2 for a usage error or an unknown
     ``--from`` / ``--to`` name, 3 when the authorization details could not be read.
     """
-    from auditor.collect.session import CredentialsError, make_session  # noqa: PLC0415
+    from auditor.collect.session import CredentialsError  # noqa: PLC0415
     from auditor.model import Source  # noqa: PLC0415
     from auditor.policy.graph import attack_graph, cheapest_cut  # noqa: PLC0415
 
@@ -570,13 +564,7 @@ def cmd_paths(args: argparse.Namespace) -> int:
         if args.from_snapshot is not None:
             snapshot = _load_snapshot(args.from_snapshot)
         else:
-            session = make_session(
-                profile=args.profile,
-                region=args.region,
-                role_arn=args.role_arn,
-                external_id=args.external_id,
-                session_name=args.session_name,
-            )
+            session = _session(args)
             snapshot = run_audit(settings, session=session, only=["PERM-010"]).snapshot
     except CredentialsError as exc:
         raise UsageError(str(exc)) from exc
@@ -631,6 +619,19 @@ def _common_options(args: argparse.Namespace) -> tuple[Settings, tuple[Format, .
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     return settings, formats, only
+
+
+def _session(args: argparse.Namespace) -> boto3.Session:
+    """The session ``audit`` and ``paths`` read the account with, from their options."""
+    from auditor.collect.session import make_session  # noqa: PLC0415 (boto3 only to collect)
+
+    return make_session(
+        profile=args.profile,
+        region=args.region,
+        role_arn=args.role_arn,
+        external_id=args.external_id,
+        session_name=args.session_name,
+    )
 
 
 def _load_snapshot(path: Path) -> Snapshot:

@@ -224,6 +224,21 @@ def policy(
     )
 
 
+# AWS's AdministratorAccess, and the two trust policies attack-path situations start from:
+# any principal of the account may assume the role, or Lambda may.
+ADMIN_MANAGED = policy("AdministratorAccess", ADMIN_DOC, aws_managed=True)
+ROOT_TRUST = document(
+    {"Effect": "Allow", "Principal": {"AWS": ROOT_ARN}, "Action": "sts:AssumeRole"}
+)
+LAMBDA_TRUST = document(
+    {
+        "Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+    }
+)
+
+
 def attached(p: ManagedPolicy) -> AttachedPolicy:
     """The reference a principal holds to managed policy ``p``."""
     return AttachedPolicy(name=p.name, arn=p.arn)

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from factories import (
-    ADMIN_DOC,
-    ROOT_ARN,
+    ADMIN_MANAGED,
+    LAMBDA_TRUST,
+    ROOT_TRUST,
     arn,
     document,
     inline,
-    policy,
     role,
     snapshot,
     statement,
@@ -23,17 +23,7 @@ from auditor.cli import main
 from auditor.model import Gap, Source
 from auditor.snapshot import Snapshot, dumps
 
-ADMIN = policy("AdministratorAccess", ADMIN_DOC, aws_managed=True)
-ROOT_TRUST = document(
-    {"Effect": "Allow", "Principal": {"AWS": ROOT_ARN}, "Action": "sts:AssumeRole"}
-)
-LAMBDA_TRUST = document(
-    {
-        "Effect": "Allow",
-        "Principal": {"Service": "lambda.amazonaws.com"},
-        "Action": "sts:AssumeRole",
-    }
-)
+ADMIN = ADMIN_MANAGED
 
 
 def chain(hostile: str = "deploy") -> Snapshot:

@@ -7,8 +7,9 @@ import dataclasses
 import json
 
 from factories import (
-    ADMIN_DOC,
-    ROOT_ARN,
+    ADMIN_MANAGED,
+    LAMBDA_TRUST,
+    ROOT_TRUST,
     arn,
     by_name,
     document,
@@ -27,17 +28,7 @@ from auditor.checks.attack_paths import cut_evidence
 from auditor.model import ResourceType, Severity, Source, Status
 from auditor.policy.graph import attack_graph, cheapest_cut, render_path
 
-ADMIN = policy("AdministratorAccess", ADMIN_DOC, aws_managed=True)
-ROOT_TRUST = document(
-    {"Effect": "Allow", "Principal": {"AWS": ROOT_ARN}, "Action": "sts:AssumeRole"}
-)
-LAMBDA_TRUST = document(
-    {
-        "Effect": "Allow",
-        "Principal": {"Service": "lambda.amazonaws.com"},
-        "Action": "sts:AssumeRole",
-    }
-)
+ADMIN = ADMIN_MANAGED
 VENDOR = "444455556666"
 DENY_ALL = inline("deny-all", document(statement("*", "*", effect="Deny")))
 
