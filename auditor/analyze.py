@@ -36,7 +36,9 @@ from auditor.model import (
     Source,
     Status,
     Tool,
+    configured_reason,
     finding_id,
+    joined_remediation,
 )
 from auditor.permissions import OPTIONAL_SOURCES
 from auditor.policy import IamPrincipal, PrivilegeAnalysis, privilege_analysis
@@ -238,6 +240,11 @@ def analyze(
         gaps=_reported_gaps(snapshot),
         notes=(*trust_notes, *context_notes, *mute_notes, *report_notes),
         checks=tuple(chk.meta for chk in checks),
+        configured={
+            chk.meta.id: severity
+            for chk in checks
+            if (severity := _configured_severity(chk, settings)) not in (None, chk.meta.severity)
+        },
     )
 
 
@@ -356,12 +363,6 @@ def _configured_severity(chk: Check, settings: Settings) -> Severity | None:
     return override.severity if override is not None else None
 
 
-def _remediation(chk: Check) -> str:
-    text = chk.meta.remediation.strip()
-    cli = chk.meta.remediation_cli.strip()
-    return f"{text} CLI: {cli}" if cli else text
-
-
 class _FindingMaker:
     """Turns one check's results into findings, sharing what they have in common.
 
@@ -378,7 +379,7 @@ class _FindingMaker:
         self._account_id = snapshot.account_id
         self._root = snapshot.root_arn
         self._configured = _configured_severity(chk, settings)
-        self._remediation = _remediation(chk)
+        self._remediation = joined_remediation(chk.meta.remediation, chk.meta.remediation_cli)
         self._reasons: dict[tuple[Severity, bool], str] = {}
 
     def _reason(self, severity: Severity, *, by_check: bool) -> str:
@@ -388,7 +389,7 @@ class _FindingMaker:
             reason = (
                 f"set to {severity.value} by the check for this resource (see detail)"
                 if by_check
-                else f"set to {severity.value} by [checks.{self._meta.id}] in the configuration"
+                else configured_reason(self._meta.id, severity)
             )
             self._reasons[key] = reason
         return reason

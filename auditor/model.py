@@ -134,6 +134,20 @@ class CheckMeta:
     compliance: Compliance = field(default_factory=Compliance)
 
 
+def joined_remediation(remediation: str, remediation_cli: str) -> str:
+    """A finding's remediation: the check's console fix, then ``CLI:`` and its command.
+
+    report.json keeps the two apart in its check entry; its readers join them this way too.
+    """
+    text, cli = remediation.strip(), remediation_cli.strip()
+    return f"{text} CLI: {cli}" if cli else text
+
+
+def configured_reason(check_id: str, severity: Severity) -> str:
+    """The ``severity_reason`` of a finding whose severity ``[checks.ID] severity`` set."""
+    return f"set to {severity.value} by [checks.{check_id}] in the configuration"
+
+
 class _NoEvidence(dict[str, Any]):
     """The empty evidence that every result without any shares, instead of a dict each.
 
@@ -334,6 +348,9 @@ class Report:
     notes: tuple[str, ...] = ()
     checks: tuple[CheckMeta, ...] = ()
     changes: ReportDiff | None = None
+    # Check id -> the severity the configuration's [checks.ID] severity gave it, for the
+    # checks where that differs from the catalog's (report.json says it once per check).
+    configured: Mapping[str, Severity] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:

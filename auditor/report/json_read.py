@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from auditor.console import inert
-from auditor.model import Score, Severity, Status
-from auditor.report.json_report import joined_remediation, name_from_arn
+from auditor.model import Score, Severity, Status, joined_remediation
+from auditor.report.json_report import name_from_arn
 
 READABLE_VERSIONS = (1, 2)
 

@@ -19,7 +19,6 @@ renders to the same bytes, and ``stream_json`` yields it a line at a time.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,19 +32,12 @@ from auditor.model import (
     ReportDiff,
     ResourceType,
     Severity,
+    configured_reason,
+    joined_remediation,
 )
 from auditor.report.common import optional_utc_timestamp, ordered_findings, plain, utc_timestamp
 
 SCHEMA_VERSION = 2
-
-# The reason the analyzer gives a finding whose severity came from ``[checks.ID] severity``
-# (``auditor.analyze._finding``), possibly followed by the context rule's "; then raised
-# ...". It is how the run's severity for a check is known from its findings; if the wording
-# ever changed, every finding would carry its severity itself: bigger, nothing lost.
-_CONFIGURED = re.compile(
-    r"set to (?P<severity>critical|high|medium|low|info) by \[checks\.(?P<check>[^\]]+)\]"
-    r" in the configuration(?:$|; then )"
-)
 
 
 def name_from_arn(arn: str) -> str:
@@ -59,16 +51,6 @@ def name_from_arn(arn: str) -> str:
     if cut < 0:
         cut = arn.rfind(":")
     return arn[cut + 1 :]
-
-
-def joined_remediation(remediation: str, remediation_cli: str) -> str:
-    """A finding's ``remediation``: the check's console fix, then ``CLI:`` and its command.
-
-    The analyzer joins them this way (``auditor.analyze``); a report.json keeps the two
-    apart in the check entry and a reader joins them again.
-    """
-    text, cli = remediation.strip(), remediation_cli.strip()
-    return f"{text} CLI: {cli}" if cli else text
 
 
 @dataclass(frozen=True)
@@ -92,22 +74,12 @@ class CheckDefaults:
 _NO_ENTRY = CheckDefaults()
 
 
-def check_defaults(meta: CheckMeta, findings: Iterable[Finding]) -> CheckDefaults:
-    """The defaults of ``meta``'s entry; its run severity is read from ``findings``.
-
-    The severity a run used for a check is the catalog's unless the configuration's
-    ``[checks.ID] severity`` set another, which the analyzer says in the reason of every
-    finding whose severity it decided.
-    """
-    severity, reason = meta.severity, None
-    for finding in findings:
-        configured = _configured(finding, meta.id)
-        if configured is not None:
-            severity, reason = configured
-            break
+def check_defaults(meta: CheckMeta, configured: Severity | None = None) -> CheckDefaults:
+    """The defaults of ``meta``'s entry: ``configured`` is the severity the configuration's
+    ``[checks.ID] severity`` gave the check in this run (``Report.configured``), if any."""
     return CheckDefaults(
-        severity=severity,
-        severity_reason=reason,
+        severity=configured or meta.severity,
+        severity_reason=None if configured is None else configured_reason(meta.id, configured),
         base_severity=meta.severity,
         resource_type=meta.resource_type,
         slug=meta.slug,
@@ -115,17 +87,6 @@ def check_defaults(meta: CheckMeta, findings: Iterable[Finding]) -> CheckDefault
         remediation=joined_remediation(meta.remediation, meta.remediation_cli),
         compliance=meta.compliance.as_dict(),
     )
-
-
-def _configured(finding: Finding, check_id: str) -> tuple[Severity, str] | None:
-    """The configured severity and its reason, if the configuration set ``finding``'s."""
-    text = finding.severity_reason
-    if text is None:
-        return None
-    match = _CONFIGURED.match(text)
-    if match is None or match["check"] != check_id:
-        return None
-    return Severity(match["severity"]), text[: match.end()].removesuffix("; then ")
 
 
 @dataclass(frozen=True)
@@ -141,7 +102,9 @@ def _layout(report: Report) -> _Layout:
     groups: dict[str, list[Finding]] = {meta.id: [] for meta in report.checks}
     for finding in ordered_findings(report.findings):
         groups.setdefault(finding.check_id, []).append(finding)
-    defaults = {meta.id: check_defaults(meta, groups[meta.id]) for meta in report.checks}
+    defaults = {
+        meta.id: check_defaults(meta, report.configured.get(meta.id)) for meta in report.checks
+    }
     return _Layout(groups=groups, defaults=defaults)
 
 

@@ -8,6 +8,7 @@ real analysis that needs every rule and on the whole demo account.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shlex
@@ -285,7 +286,8 @@ def _reconfigured() -> Report:
         ),
         make_finding("KEY-002", severity=Severity.MEDIUM, resource_name="b", **common),
     ]
-    return make_report(findings, checks=[meta])
+    report = make_report(findings, checks=[meta])
+    return dataclasses.replace(report, configured={"KEY-002": Severity.HIGH})
 
 
 def test_a_finding_without_a_reason_in_a_reconfigured_check_says_so() -> None:
