@@ -20,7 +20,6 @@ and its reports are written. The CLI says what failed on stderr and exits with
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -29,6 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from auditor.collect.common import error_code, error_message
 from auditor.collect.session import CLIENT_CONFIG
+from auditor.report.common import batched
 
 if TYPE_CHECKING:
     import boto3
@@ -67,9 +67,7 @@ def batches(items: Iterable[Mapping[str, Any]], size: int = BATCH_SIZE) -> Itera
     A generator of findings is read one batch ahead only, so its findings are never all
     held at once.
     """
-    iterator = iter(items)
-    while batch := list(itertools.islice(iterator, size)):
-        yield batch
+    return batched(items, size)
 
 
 def send_findings(client: Any, findings: Iterable[Mapping[str, Any]]) -> SendResult:
