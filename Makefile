@@ -17,8 +17,8 @@ demo: $(STAMP)
 	$(BIN)/iam-auditor demo --output-dir $(DEMO_DIR)
 
 lint: $(STAMP)
-	$(BIN)/ruff check auditor tests benchmarks deploy docs scripts
-	$(BIN)/ruff format --check auditor tests benchmarks deploy docs scripts
+	$(BIN)/ruff check auditor testkit tests benchmarks deploy docs scripts
+	$(BIN)/ruff format --check auditor testkit tests benchmarks deploy docs scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -1,13 +1,9 @@
 """The analyzer: run the selected checks over a snapshot, apply the config, score the result.
 
-``selected_checks`` and ``needed_sources`` decide what runs and therefore what is collected;
-``analyze`` turns each check's ``Result`` into a ``Finding`` (stable id, severity after
-config and per-result overrides, remediation, compliance), reports ERROR - never PASS - for
-a check whose data is missing or that crashed, raises FAIL findings about admin-equivalent
-or escalating principals one level (``raise_for_context``, the catalog's context rule), and
-marks FAIL findings matched by a mute (muted findings stay in the report). ``score`` and
-``exit_code`` are pure functions of the findings; docs/scoring.md explains both with a
-worked example.
+It turns each check's ``Result`` into a ``Finding`` (severity after config and per-result
+overrides), reports ERROR - never PASS - for a check whose data is missing or that crashed,
+applies the context rule and the mutes, and scores the findings (docs/scoring.md). The
+flags it reads (``judges_trusted_accounts``, ``weighs_privilege``) come from the registry.
 """
 
 from __future__ import annotations
@@ -15,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import logging
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fnmatch import fnmatchcase
@@ -24,6 +20,7 @@ from typing import Any
 
 from auditor.checks import Check, CheckContext, all_checks
 from auditor.config import Mute, Settings
+from auditor.errors import UsageError
 from auditor.model import (
     NO_EVIDENCE,
     Finding,
@@ -40,10 +37,10 @@ from auditor.model import (
     finding_id,
     joined_remediation,
 )
-from auditor.permissions import OPTIONAL_SOURCES
 from auditor.policy import IamPrincipal, PrivilegeAnalysis, privilege_analysis
 from auditor.policy.graph import AttackGraph, AttackPath, NodeKind, analyses_scope, attack_graph
 from auditor.snapshot import Group, Snapshot
+from auditor.sources import OPTIONAL_SOURCES
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +63,6 @@ GRADE_FLOORS: tuple[tuple[float, str], ...] = ((90, "A"), (80, "B"), (70, "C"), 
 
 # The best grade an account can get while it has an unmuted FAIL of this severity.
 GRADE_CAPS: Mapping[Severity, str] = {Severity.CRITICAL: "D", Severity.HIGH: "B"}
-
-EXIT_OK = 0
-EXIT_FAIL = 1
-EXIT_INCOMPLETE = 3
 
 
 # --- what runs ---------------------------------------------------------------------------
@@ -96,10 +89,10 @@ def selected_checks(
     for name in only:
         match = _lookup(catalog, name)
         if match is None:
-            raise ValueError(f"unknown check {name.strip()!r} in --checks{_hint(catalog, name)}")
+            raise UsageError(f"unknown check {name.strip()!r} in --checks{_hint(catalog, name)}")
         if not _override_enabled(settings, match.meta.id):
             where = f" in {settings.source}" if settings.source else ""
-            raise ValueError(
+            raise UsageError(
                 f"check {match.meta.id} ({match.meta.slug}) is disabled by "
                 f"[checks.{match.meta.id}]{where}; enable it there to run it"
             )
@@ -127,24 +120,26 @@ def _hint(catalog: Sequence[Check], name: str) -> str:
     return "; `iam-auditor checks` lists ids and slugs"
 
 
-# The checks that judge trust between accounts by ``CheckContext.trusted_account_ids``,
-# which the AWS Organization's member accounts widen. Selecting any of them also collects
-# the optional ``Source.ORGANIZATION`` (one ``organizations:ListAccounts``). No check lists
-# that source in its ``needs``, so its failure makes no check ERROR: only the configured
-# ids then count as trusted - which can add findings, never hide one - and a note says so.
-TRUSTED_ACCOUNT_CHECKS: frozenset[str] = frozenset({"ROLE-003", "ROLE-004", "ROLE-014"})
+def _flagged(flag: Callable[[Check], bool]) -> frozenset[str]:
+    """The ids of the registered checks carrying ``flag``, looked up by id so that a
+    stand-in check (a test's) borrowing a registered id behaves as that check."""
+    return frozenset(c.meta.id for c in all_checks() if flag(c))
 
 
 def needed_sources(checks: Iterable[Check]) -> frozenset[Source]:
-    """Every source some check needs, plus the Organization for ``TRUSTED_ACCOUNT_CHECKS``
-    and the authorization details for the context rule when a check judges principals.
+    """Every source some check needs, plus the Organization for the checks that judge
+    trusted accounts and the authorization details for the context rule when a check
+    judges principals.
 
-    The collector fetches these and nothing else.
+    The Organization is optional: no check lists it in ``needs``, so its failure makes no
+    check ERROR; only the configured ids then count as trusted - which can add findings,
+    never hide one - and a note says so. The collector fetches these and nothing else.
     """
+    trusting = _flagged(lambda c: c.judges_trusted_accounts)
     out: set[Source] = set()
     for c in checks:
         out |= c.meta.needs
-        if c.meta.id in TRUSTED_ACCOUNT_CHECKS:
+        if c.meta.id in trusting:
             out.add(Source.ORGANIZATION)
         # ``raise_for_context`` needs to know who is admin-equivalent, even for a check
         # (KEY-002) that reads only the credential report.
@@ -160,12 +155,13 @@ def trusted_accounts(
 
     Trusted: ``trusted_account_ids`` from the config and the ACTIVE member accounts of the
     Organization when they were read (the audited account is trusted by the checks
-    themselves). The notes, only when a check of ``TRUSTED_ACCOUNT_CHECKS`` runs, say how
+    themselves). The notes, only when a check that judges trusted accounts runs, say how
     many Organization accounts counted, or why none did.
     """
     members = snapshot.organization_account_ids or frozenset()
     notes: list[str] = []
-    if any(c.meta.id in TRUSTED_ACCOUNT_CHECKS for c in checks):
+    trusting = _flagged(lambda c: c.judges_trusted_accounts)
+    if any(c.meta.id in trusting for c in checks):
         gap = snapshot.gap(Source.ORGANIZATION)
         if gap is not None:
             notes.append(
@@ -270,7 +266,6 @@ def credential_report_age(generated: datetime | None, audited: datetime) -> str 
     """
     if generated is None:
         return None
-    generated, audited = _aware(generated), _aware(audited)
     when = generated.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
     side = "before" if generated <= audited else "after the start of"
     return (
@@ -288,7 +283,7 @@ def credential_report_notes(snapshot: Snapshot) -> list[str]:
     if (
         age is not None
         and report.generated_at is not None
-        and _aware(snapshot.collected_at) - _aware(report.generated_at) > CREDENTIAL_REPORT_MAX_AGE
+        and snapshot.collected_at - report.generated_at > CREDENTIAL_REPORT_MAX_AGE
     ):
         notes.append(
             f"The {age}: older than the 4 hours AWS serves a cached report, and no newer "
@@ -303,13 +298,8 @@ def credential_report_notes(snapshot: Snapshot) -> list[str]:
     return notes
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def _utc_date(snapshot: Snapshot) -> date:
-    collected = snapshot.collected_at
-    return (collected.astimezone(UTC) if collected.tzinfo else collected).date()
+    return snapshot.collected_at.astimezone(UTC).date()
 
 
 def _run_check(
@@ -452,16 +442,10 @@ class _FindingMaker:
         return self.finding(result)
 
 
-# What the context rule raises: FAIL findings about a user, group or role. Checks whose
-# verdict already weighs the principal's privilege are left alone, or the same fact would
-# count twice: PERM-002 / PERM-007 / PERM-008 / PERM-010 / PERM-011 are that privilege
-# (PERM-010's paths, PERM-011's admin inventory), ROLE-012 rates itself
-# high for an admin-equivalent role and ROLE-014 fails only for a privileged one.
+# What the context rule raises: FAIL findings about a user, group, role or access key, but
+# not those of a check flagged ``weighs_privilege`` (the same fact would count twice).
 CONTEXT_RESOURCE_TYPES: frozenset[ResourceType] = frozenset(
     {ResourceType.USER, ResourceType.ROLE, ResourceType.GROUP, ResourceType.ACCESS_KEY}
-)
-CONTEXT_EXEMPT_CHECKS: frozenset[str] = frozenset(
-    {"PERM-002", "PERM-007", "PERM-008", "PERM-010", "PERM-011", "ROLE-012", "ROLE-014"}
 )
 _CONTEXT_SHOWN = 3
 
@@ -471,7 +455,7 @@ def raise_for_context(
 ) -> tuple[list[Finding], list[str]]:
     """The context rule (docs/architecture.md): raise privileged principals' FAILs one level.
 
-    A FAIL finding (of any check but ``CONTEXT_EXEMPT_CHECKS``) whose resource is a user,
+    A FAIL finding (of any check not flagged ``weighs_privilege``) whose resource is a user,
     group or role that is admin-equivalent or can escalate (``auditor.policy.privilege``),
     or a user or role that can reach admin through other principals (``auditor.policy.graph``)
     gets ``Severity.raised()`` - never above critical - keeps ``base_severity``, and says
@@ -481,7 +465,8 @@ def raise_for_context(
     Without authorization details (failed or not collected) nothing is raised and the
     returned notes say so.
     """
-    candidates = [i for i, f in enumerate(findings) if _context_applies(f)]
+    exempt = _flagged(lambda c: c.weighs_privilege)
+    candidates = [i for i, f in enumerate(findings) if _context_applies(f, exempt)]
     if not candidates:
         return findings, []
     details = snapshot.authorization
@@ -514,10 +499,10 @@ def raise_for_context(
     return out, []
 
 
-def _context_applies(finding: Finding) -> bool:
+def _context_applies(finding: Finding, exempt: frozenset[str]) -> bool:
     return (
         finding.status is Status.FAIL
-        and finding.check_id not in CONTEXT_EXEMPT_CHECKS
+        and finding.check_id not in exempt
         and finding.resource_type in CONTEXT_RESOURCE_TYPES
     )
 
@@ -603,7 +588,7 @@ def mute_matches(mute: Mute, finding: Finding) -> bool:
     return mute.check == finding.check_id and fnmatchcase(finding.resource_arn, mute.resource)
 
 
-# --- score and exit code -----------------------------------------------------------------
+# --- score -------------------------------------------------------------------------------
 
 
 def score(findings: Iterable[Finding]) -> Score:
@@ -645,20 +630,3 @@ def grade(value: float, worst_fail: Severity | None = None) -> str:
     cap = GRADE_CAPS.get(worst_fail) if worst_fail is not None else None
     # Letters sort A < B < ... < F, so the worse grade is the larger letter.
     return max(letter, cap) if cap is not None else letter
-
-
-def exit_code(report: Report, fail_on: Severity | None) -> int:
-    """The process exit code for ``report``: 3 incomplete, 1 failing, 0 clean.
-
-    Incomplete (any ERROR finding) wins over failing: a scheduled job must learn that part
-    of the account went unexamined even when what was examined also fails. ``fail_on=None``
-    (``--fail-on never``) never exits 1. Muted findings never count.
-    """
-    if not report.complete:
-        return EXIT_INCOMPLETE
-    if fail_on is not None and any(
-        f.status is Status.FAIL and not f.muted and f.severity.rank >= fail_on.rank
-        for f in report.findings
-    ):
-        return EXIT_FAIL
-    return EXIT_OK

@@ -1,11 +1,8 @@
 """The one core every entry point calls: settings in, an analyzed report (and its snapshot) out.
 
-The CLI, the demo, the Lambda handler and the organization runner differ only in where the
-credentials come from and where the reports go; all of them call ``run_audit``. It picks
-the checks the settings enable, collects exactly the data those checks need (or takes a
-saved snapshot), runs the analyzer and returns both the report and the snapshot it judged.
-While it runs, Python's cyclic garbage collector runs less often (``relaxed_gc``): an audit
-builds a large heap of long-lived objects and next to no cyclic garbage.
+``run_audit`` picks the enabled checks, collects exactly the data they need (or takes a saved
+snapshot) and analyzes it. While it runs, the cyclic garbage collector runs less often
+(``relaxed_gc``): an audit builds a large heap of long-lived objects and next to no cycles.
 """
 
 from __future__ import annotations

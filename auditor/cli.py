@@ -1,20 +1,8 @@
 """The ``iam-auditor`` command line: parse arguments, call ``run_audit``, hand text to the sink.
 
-Subcommands: ``audit`` (the account of the current credentials, or a saved snapshot),
-``org`` (every ACTIVE account of an AWS Organization, one directory of reports each plus
-an org summary), ``demo`` (a built-in account in an in-process moto, no AWS needed),
-``diff`` (what changed between two report.json files; ``audit --baseline`` puts the same
-into the new report), ``checks`` (the catalog) and ``permissions`` (the least-privilege
-policy). Exit codes follow docs/architecture.md: 0 clean, 1 an unmuted FAIL at or above
-``--fail-on``, 2 usage / configuration / credential error (nothing audited), 3 audit
-incomplete (reports still written); for ``org``, 3 also when any account could not be
-audited; ``diff`` exits 0, or 2 when a report cannot be read or compared; ``paths`` (attack paths
-to administrator) exits 0 when there is none, 1 when there are some, 2 for an unknown name,
-3 when the authorization details could not be read. ``audit
---send-to-security-hub`` exits 4 when Security Hub did not import every finding (reports
-are written and the audit is complete as far as it goes; the failures are on stderr). A
-reader that stops early (``| head``, ``| grep -q``) ends any command quietly with 141, the
-code of a writer killed by SIGPIPE.
+Each subcommand returns an ``ExitCode`` (``ExitCode.judge`` for audits; the README lists the
+codes). boto3, pandas and Jinja are imported inside the commands that need them, so
+``--version`` and ``checks`` answer at once.
 """
 
 from __future__ import annotations
@@ -31,10 +19,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from auditor import __version__, console
-from auditor.analyze import EXIT_INCOMPLETE, exit_code, selected_checks
+from auditor.analyze import selected_checks
 from auditor.audit import AuditResult, relaxed_gc, run_audit
 from auditor.checks import all_checks
-from auditor.config import ConfigError, Settings, load_config
+from auditor.config import Settings, load_config
+from auditor.defaults import (
+    DEADLINE_LIMIT,
+    DEADLINE_SECONDS,
+    ORG_MAX_WORKERS,
+    ORG_MAX_WORKERS_LIMIT,
+    ORG_ROLE_NAME,
+)
+from auditor.errors import AuditorError, ExitCode, UsageError
 from auditor.logsafe import limit_wire_loggers, protect_handlers
 from auditor.model import Severity
 from auditor.names import (
@@ -58,23 +54,7 @@ if TYPE_CHECKING:
     from auditor.org import MemberAccount
     from auditor.policy.graph import AttackGraph, Node
 
-EXIT_USAGE = 2
-# 128 + SIGPIPE (13): what a shell reports for a writer whose reader went away. Spelled out,
-# since the signal module has no SIGPIPE on Windows.
-EXIT_BROKEN_PIPE = 141
 FAIL_ON_CHOICES = [s.value for s in Severity] + ["never"]
-# The org command's defaults, spelled here so that parsing arguments imports no boto3.
-ORG_ROLE_NAME = "OrganizationAccountAccessRole"
-ORG_MAX_WORKERS = 8
-ORG_MAX_WORKERS_LIMIT = 64
-# The collection deadline's default (auditor.collect.DEFAULT_DEADLINE: AWS Lambda's longest
-# run) and a ceiling that still catches a typo of a few extra digits (one day).
-DEADLINE_DEFAULT = 900
-DEADLINE_LIMIT = 86400
-
-
-class UsageError(Exception):
-    """A problem with how the tool was invoked or configured; one line, exit 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,7 +66,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         """Print ``iam-auditor: error: PROBLEM (see PROG --help)`` and exit 2."""
-        self.exit(EXIT_USAGE, f"iam-auditor: error: {message} (see {self.prog} --help)\n")
+        self.exit(ExitCode.USAGE, f"iam-auditor: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -189,10 +169,10 @@ def _add_deadline(parser: argparse.ArgumentParser, *, per_account: bool = False)
     each = " per account" if per_account else ""
     parser.add_argument(
         "--deadline",
-        default=str(DEADLINE_DEFAULT),
+        default=str(DEADLINE_SECONDS),
         metavar="SECONDS",
         help=f"stop collecting{each} after this long and report what could not be read "
-        f"as ERROR (exit 3) (default: {DEADLINE_DEFAULT})",
+        f"as ERROR (exit 3) (default: {DEADLINE_SECONDS})",
     )
 
 
@@ -257,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code.
 
     A closed stdout or stderr pipe (``iam-auditor checks | head -1``) ends the run quietly
-    with ``EXIT_BROKEN_PIPE``: the reader has all it wanted, and a traceback would only
+    with ``ExitCode.BROKEN_PIPE``: the reader has all it wanted, and a traceback would only
     bury what it printed.
     """
     try:
@@ -271,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sys.stdout.flush()
     except BrokenPipeError:
         _discard_output()
-        return EXIT_BROKEN_PIPE
+        return ExitCode.BROKEN_PIPE
 
 
 def _discard_output() -> None:
@@ -313,18 +293,16 @@ def _run(argv: Sequence[str] | None) -> int:
     try:
         with relaxed_gc():
             return COMMANDS[args.command](args)
-    except UsageError as exc:
+    except AuditorError as exc:
         print(f"iam-auditor: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return exc.exit_code
     except KeyboardInterrupt:
         print("iam-auditor: interrupted", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """``iam-auditor audit``: collect (or load), analyze, write, summarise."""
-    from auditor.collect.session import CredentialsError  # noqa: PLC0415
-
     settings, formats, only = _common_options(args)
     settings = _with_deadline(settings, args.deadline)
     _check_assume_options(args)
@@ -333,17 +311,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
     # Read before any AWS call, so a bad baseline is one line and exit 2 with nothing done.
     baseline = _load_baseline(args.baseline) if args.baseline is not None else None
     progress = None if args.quiet else console.progress
-    try:
-        if args.from_snapshot is not None:
-            result = run_audit(settings, snapshot=_load_snapshot(args.from_snapshot), only=only)
-        else:
-            session = _session(args)
-            # This command's session is its own: the service models can go once collected.
-            result = run_audit(
-                settings, session=session, only=only, progress=progress, private_session=True
-            )
-    except CredentialsError as exc:
-        raise UsageError(str(exc)) from exc
+    if args.from_snapshot is not None:
+        result = run_audit(settings, snapshot=_load_snapshot(args.from_snapshot), only=only)
+    else:
+        session = _session(args)
+        # This command's session is its own: the service models can go once collected.
+        result = run_audit(
+            settings, session=session, only=only, progress=progress, private_session=True
+        )
     if args.save_snapshot is not None:
         _save_snapshot(args.save_snapshot, result)
     if baseline is not None:
@@ -353,7 +328,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     code = _finish(
         result, formats, args.output_dir, quiet=args.quiet, fail_on=_fail_on(args), options=options
     )
-    if args.send_to_security_hub and code != EXIT_USAGE:
+    if args.send_to_security_hub and code != ExitCode.USAGE:
         sent = _send_to_security_hub(session, result.report, options.region, quiet=args.quiet)
         code = sent or code
     return code
@@ -367,8 +342,8 @@ def cmd_org(args: argparse.Namespace) -> int:
     ``ListAccounts`` denied) are exit 2 too; an account that cannot be assumed or read is
     reported as not audited and makes the exit code 3.
     """
-    from auditor.collect.session import CredentialsError, make_session  # noqa: PLC0415
-    from auditor.org import OrgError, org_exit_code, run_org_audit  # noqa: PLC0415
+    from auditor.collect.session import make_session  # noqa: PLC0415
+    from auditor.org import run_org_audit  # noqa: PLC0415
     from auditor.report.org_summary import render_org  # noqa: PLC0415
 
     settings, formats, only = _common_options(args)
@@ -395,8 +370,6 @@ def cmd_org(args: argparse.Namespace) -> int:
             progress=display,
             session_name=args.session_name,
         )
-    except (CredentialsError, OrgError) as exc:
-        raise UsageError(str(exc)) from exc
     except OSError as exc:
         return _cannot_write(args.output_dir, exc)
     finally:
@@ -408,7 +381,7 @@ def cmd_org(args: argparse.Namespace) -> int:
         return _cannot_write(args.output_dir, exc)
     if not args.quiet:
         print(console.org_summary(org, paths))
-    return org_exit_code(org, _fail_on(args))
+    return ExitCode.judge(org, _fail_on(args))
 
 
 def _write_account(
@@ -471,13 +444,13 @@ def _fail_on(args: argparse.Namespace) -> Severity | None:
 
 def _cannot_write(output_dir: Path, exc: OSError) -> int:
     print(f"iam-auditor: error: cannot write reports to {output_dir}: {exc}", file=sys.stderr)
-    return EXIT_USAGE
+    return ExitCode.USAGE
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``iam-auditor demo``: audit a moto-built account in process; exit 0 unless it breaks."""
     try:
-        from auditor.demo import demo_session  # noqa: PLC0415 (moto is the demo extra)
+        from auditor.demo.account import demo_session  # noqa: PLC0415 (moto is the demo extra)
     except ImportError as exc:
         raise UsageError(f"the demo needs moto: pip install 'iam-auditor[demo]' ({exc})") from exc
     settings, formats, only = _common_options(args)
@@ -486,7 +459,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         result = run_audit(settings, session=session, only=only, progress=progress)
     options = _render_options(args)
     _finish(result, formats, args.output_dir, quiet=args.quiet, fail_on=None, options=options)
-    return 0
+    return ExitCode.OK
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -495,17 +468,14 @@ def cmd_diff(args: argparse.Namespace) -> int:
     Unreadable or invalid reports, and reports of different accounts, are one line and
     exit 2. ``--json`` prints what ``audit --baseline OLD`` puts under ``changes``.
     """
-    from auditor.diff import DiffError, diff_reports, diff_text, load_report  # noqa: PLC0415
+    from auditor.diff import diff_reports, diff_text, load_report  # noqa: PLC0415
     from auditor.report.json_report import changes_to_dict  # noqa: PLC0415
 
-    try:
-        diff = diff_reports(
-            load_report(args.old), load_report(args.new), labels=(str(args.old), str(args.new))
-        )
-    except DiffError as exc:
-        raise UsageError(str(exc)) from exc
+    diff = diff_reports(
+        load_report(args.old), load_report(args.new), labels=(str(args.old), str(args.new))
+    )
     print(json.dumps(changes_to_dict(diff), indent=2) if args.json else diff_text(diff))
-    return 0
+    return ExitCode.OK
 
 
 def _load_baseline(path: Path) -> dict[str, Any]:
@@ -532,7 +502,7 @@ def cmd_checks(*, as_json: bool) -> int:
     """``iam-auditor checks``: the catalog, as a table or JSON."""
     metas = [c.meta for c in all_checks()]
     print(console.catalog_json(metas) if as_json else console.catalog_table(metas))
-    return 0
+    return ExitCode.OK
 
 
 def cmd_permissions(*, security_hub: bool = False) -> int:
@@ -540,10 +510,10 @@ def cmd_permissions(*, security_hub: bool = False) -> int:
 
     With ``--security-hub``, plus the one write ``--send-to-security-hub`` makes.
     """
-    from auditor.permissions import policy_document  # noqa: PLC0415
+    from auditor.iam_policy import policy_document  # noqa: PLC0415
 
     print(json.dumps(policy_document(security_hub=security_hub), indent=2))
-    return 0
+    return ExitCode.OK
 
 
 def cmd_paths(args: argparse.Namespace) -> int:
@@ -554,25 +524,21 @@ def cmd_paths(args: argparse.Namespace) -> int:
     1 when there is one (like ``audit``'s FAIL), 2 for a usage error or an unknown
     ``--from`` / ``--to`` name, 3 when the authorization details could not be read.
     """
-    from auditor.collect.session import CredentialsError  # noqa: PLC0415
     from auditor.model import Source  # noqa: PLC0415
     from auditor.policy.graph import attack_graph, cheapest_cut  # noqa: PLC0415
 
     settings = _with_deadline(Settings(), args.deadline)
     _check_assume_options(args)
-    try:
-        if args.from_snapshot is not None:
-            snapshot = _load_snapshot(args.from_snapshot)
-        else:
-            session = _session(args)
-            snapshot = run_audit(settings, session=session, only=["PERM-010"]).snapshot
-    except CredentialsError as exc:
-        raise UsageError(str(exc)) from exc
+    if args.from_snapshot is not None:
+        snapshot = _load_snapshot(args.from_snapshot)
+    else:
+        session = _session(args)
+        snapshot = run_audit(settings, session=session, only=["PERM-010"]).snapshot
     if snapshot.authorization is None:
         gap = snapshot.gap(Source.AUTHORIZATION_DETAILS)
         why = f"{gap.operation} failed with {gap.error}" if gap else "not in the snapshot"
         print(f"iam-auditor: error: authorization details {why}", file=sys.stderr)
-        return EXIT_INCOMPLETE
+        return ExitCode.INCOMPLETE
     graph = attack_graph(snapshot)
     start = _graph_node(graph, args.start, "--from") if args.start is not None else None
     target = _graph_node(graph, args.target, "--to")
@@ -583,7 +549,7 @@ def cmd_paths(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
     else:
         print(console.paths_text(found, cut))
-    return 1 if found else 0
+    return ExitCode.FAIL if found else ExitCode.OK
 
 
 def _graph_node(graph: AttackGraph, name: str, option: str) -> Node:
@@ -606,18 +572,12 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 def _common_options(args: argparse.Namespace) -> tuple[Settings, tuple[Format, ...], list[str]]:
     known = {c.meta.id for c in all_checks()}
-    try:
-        settings = load_config(args.config, known) if args.config else Settings()
-        formats = parse_formats(args.format)
-        parse_compliance(args.compliance)  # early, so a typo costs no audit
-    except (ConfigError, ValueError) as exc:
-        raise UsageError(str(exc)) from exc
+    settings = load_config(args.config, known) if args.config else Settings()
+    formats = parse_formats(args.format)
+    parse_compliance(args.compliance)  # early, so a typo costs no audit
     only = [c.strip() for c in args.checks.split(",") if c.strip()] if args.checks else []
-    try:
-        # Checked here, before any credentials are used or a demo account is built.
-        selected_checks(settings, only or None)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+    # Checked here, before any credentials are used or a demo account is built.
+    selected_checks(settings, only or None)
     return settings, formats, only
 
 
@@ -662,15 +622,12 @@ def _finish(
         return _cannot_write(output_dir, exc)
     if not quiet:
         print(console.summary(result.report, paths))
-    return exit_code(result.report, fail_on)
+    return ExitCode.judge(result.report, fail_on)
 
 
 def _render_options(args: argparse.Namespace, session_region: str | None = None) -> RenderOptions:
     """``--compliance`` and the region ASFF and OCSF name: ``--region``, else the session's."""
-    try:
-        compliance = parse_compliance(args.compliance)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+    compliance = parse_compliance(args.compliance)
     region = getattr(args, "region", None) or session_region or DEFAULT_REGION
     return RenderOptions(compliance=compliance, region=region)
 
@@ -678,18 +635,18 @@ def _render_options(args: argparse.Namespace, session_region: str | None = None)
 def _send_to_security_hub(
     session: boto3.Session, report: Report, region: str, *, quiet: bool
 ) -> int:
-    """Import the report's findings into Security Hub; 0, or ``EXIT_SEND_FAILED`` with the
+    """Import the report's findings into Security Hub; 0, or ``ExitCode.SEND_FAILED`` with the
     failures on stderr. A failed import leaves the audit and its reports as they are.
     """
     from auditor.report.asff import asff_findings  # noqa: PLC0415
-    from auditor.securityhub import EXIT_SEND_FAILED, describe, send_to_security_hub  # noqa: PLC0415
+    from auditor.securityhub import describe, send_to_security_hub  # noqa: PLC0415
 
     # One batch of ASFF findings is built at a time, never the whole report's.
     outcome = send_to_security_hub(session, asff_findings(report, region=region), region=region)
     lines = describe(outcome, region=region)
     if not outcome.ok:
         print("iam-auditor: error: " + "\n".join(lines), file=sys.stderr)
-        return EXIT_SEND_FAILED
+        return ExitCode.SEND_FAILED
     if not quiet:
         print("\n".join(lines), file=sys.stderr)
-    return 0
+    return ExitCode.OK

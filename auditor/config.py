@@ -1,9 +1,8 @@
 """Configuration: TOML file -> validated ``Settings``.
 
-All keys are optional; defaults are the catalog's thresholds. An unknown key, an unknown
-check id, a wrong type or a mute whose ``expires`` date has passed raises ``ConfigError``
-naming the file, the line and the key, so a typo or a forgotten mute never silently weakens
-(or silently stops weakening) an audit.
+Every problem (an unknown key or check id, a wrong type, an expired mute) is a
+``ConfigError`` naming the file, the line and the key, so a typo or a forgotten mute never
+silently changes an audit.
 """
 
 from __future__ import annotations
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from auditor import names
+from auditor.defaults import DEADLINE_SECONDS
+from auditor.errors import AuditorError
 from auditor.model import Severity
 
 
@@ -66,11 +67,11 @@ class Settings:
     mutes: tuple[Mute, ...] = ()
     source: str | None = None
     # Seconds one account's collection may take (``--deadline``); then the sources not yet
-    # read become DeadlineExceeded gaps. Mirrors ``auditor.collect.DEFAULT_DEADLINE``.
-    collection_deadline: float = 900.0
+    # read become DeadlineExceeded gaps.
+    collection_deadline: float = float(DEADLINE_SECONDS)
 
 
-class ConfigError(ValueError):
+class ConfigError(AuditorError, ValueError):
     """A configuration problem; ``str()`` is the one line the CLI prints (exit 2)."""
 
 

@@ -1,11 +1,8 @@
 """What the CLI prints on a terminal: progress lines, the end-of-run summary, the catalog.
 
-Everything here returns or prints plain text for people; machine-readable output lives in
-the report renderers. Progress goes to stderr so that stdout stays clean for pipes. An
-organization run shows one progress bar per account in flight on a terminal, redrawn in
-place, and plain timestamped lines anywhere else (a log file, CI, cron mail); account
-names and AWS error messages are shown with their control characters made visible, so a
-hostile name cannot move the cursor or rewrite the screen.
+Plain text for people; progress goes to stderr so stdout stays clean for pipes. Every
+account name and AWS message passes through ``inert``, so a hostile name cannot move the
+cursor or rewrite the screen.
 """
 
 from __future__ import annotations

@@ -1,23 +1,9 @@
 """Run-to-run diff: what is new, resolved and still open since a baseline ``report.json``.
 
-Two reports of the same account are compared finding by finding through the stable
-``finding_id`` (a hash of account, check, resource and qualifier), so the same problem on
-the same resource is recognised across runs. A finding is *open* when it is an unmuted
-FAIL: ``new`` findings are open now but were not in the baseline (they appeared, or
-were PASS, muted or ERROR before), ``resolved`` the reverse (now PASS, muted or gone
-altogether), ``still_open`` open in both. A finding open in the baseline whose check
-reported ERROR this time (the finding itself is ERROR, or it is gone and its check has an
-ERROR finding) is ``unverified``, not resolved: a check that could not look fixed nothing.
-Each side becomes a pandas DataFrame keyed by ``finding_id``; one outer merge classifies
-every finding at once, which stays fast for accounts with tens of thousands of findings.
-
-Inputs are parsed ``report.json`` documents of schema_version 1 or 2, possibly old,
-hand-edited or of another tool's making: ``auditor.report.json_read.read_report`` checks
-and expands each to the complete findings of version 1, then the keys the diff reads are
-validated, and every problem is a ``DiffError`` with one line naming the file and what is
-wrong. So a version-1 baseline compares with a version-2 report exactly as two version-1
-reports would. Comparing reports of different accounts is an error: their finding ids
-never match, and "everything resolved, everything new" would be a misleading answer.
+Findings are matched on the stable ``finding_id``; a finding open before whose check reported
+ERROR now is ``unverified``, never resolved. Each side is a pandas DataFrame keyed by
+``finding_id`` and one outer merge classifies every finding, which stays fast at tens of
+thousands. Both inputs go through ``json_read.read_report``, so versions 1 and 2 compare alike.
 """
 
 from __future__ import annotations

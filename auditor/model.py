@@ -352,10 +352,25 @@ class Report:
     # checks where that differs from the catalog's (report.json says it once per check).
     configured: Mapping[str, Severity] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Every renderer prints these times as UTC; a naive one would be read as local time.
+        for moment in (self.generated_at, self.credential_report_generated_at):
+            if moment is not None and moment.utcoffset() is None:
+                raise ValueError(f"report times must be timezone-aware, not {moment!r}")
+
     @property
     def complete(self) -> bool:
         """False when any finding is ERROR: some check could not look."""
         return not any(f.status is Status.ERROR for f in self.findings)
+
+    @property
+    def worst(self) -> Severity | None:
+        """The highest severity of any unmuted FAIL, or None when nothing fails."""
+        return max(
+            (f.severity for f in self.findings if f.status is Status.FAIL and not f.muted),
+            key=lambda s: s.rank,
+            default=None,
+        )
 
     def summary(self) -> dict[str, int]:
         """Counts for the report's ``summary``: unmuted findings by status, plus muted."""
@@ -449,3 +464,12 @@ class OrgReport:
     def complete(self) -> bool:
         """False when any account was not audited or its audit is incomplete."""
         return all(a.audited and a.complete for a in self.accounts)
+
+    @property
+    def worst(self) -> Severity | None:
+        """The highest severity of any unmuted FAIL in any account, or None."""
+        return max(
+            (w for a in self.accounts if (w := a.worst) is not None),
+            key=lambda s: s.rank,
+            default=None,
+        )

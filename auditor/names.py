@@ -1,16 +1,9 @@
 r"""The names and identifiers the auditor takes from its users, each checked by one shared rule.
 
-Account ids, IAM role names (optionally with a path), STS session names and external ids,
-S3 bucket names, report key segments and the unique ids IAM writes for deleted principals:
-the command line, the Lambda's environment and events, the TOML config and the trust
-policy reader all ask here, so an entry point cannot accept what another rejects. Each
-``is_*`` function takes any object and is True only for a ``str`` that matches whole. Two
-traps of ``re`` are avoided: ``$`` also matches before a final newline (``re.match(r"^\d{12}$",
-"123456789012\n")`` succeeds), so every check is a ``fullmatch`` and every pattern is
-anchored with ``\A`` and ``\Z`` as well (whatever method a caller uses, it means the whole
-string); and ``\d`` and ``\w`` match the digits and letters of every script, so the AWS
-identifiers are spelled out in ASCII, as AWS validates them. Imports nothing but ``re``:
-the command line checks its arguments before it loads boto3.
+Every entry point asks here, so none accepts what another rejects. Each ``is_*`` is True only
+for a ``str`` that matches whole: ``fullmatch`` with ``\A`` / ``\Z`` anchors (``$`` also
+matches before a final newline), and AWS identifiers spelled in ASCII (``\d`` and ``\w``
+match every script). Imports nothing but ``re``, so arguments are checked before boto3 loads.
 """
 
 from __future__ import annotations

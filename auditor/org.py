@@ -1,16 +1,10 @@
 """Organization fan-out: audit every ACTIVE account of an AWS Organization through one core.
 
-``run_org_audit`` identifies the runner's account, lists the Organization's ACTIVE accounts
-(``organizations:ListAccounts``, which answers in the management account or a delegated
-administrator account), assumes a named role in each member and runs the same
-``run_audit`` as a single-account audit, several accounts at a time. The runner's own
-account is audited with the runner's session (there is no role to assume into oneself).
-An account that cannot be assumed or read becomes an ``AccountOutcome`` with ``error``
-set, and the others go on; only a failure to list the Organization at all (``OrgError``)
-or to store reports stops the run. Each account's report is handed to a ``write``
-callback as soon as it is ready, so a large organization never holds every report in
-memory; the ``OrgReport`` keeps just each account's numbers (``outcome_from_report``),
-which can be rebuilt from a stored ``report.json`` (``outcome_from_report_json``).
+The runner's own account is audited with its own session (no role to assume into oneself).
+An account that cannot be assumed or read becomes an ``AccountOutcome`` with ``error`` and the
+others go on; only failing to list the Organization (``OrgError``) or to store a report stops
+the run. Each report goes to ``write`` as soon as it is ready and the ``OrgReport`` keeps only
+each account's numbers, so memory does not grow with the Organization.
 """
 
 from __future__ import annotations
@@ -25,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
-from auditor.analyze import EXIT_FAIL, EXIT_INCOMPLETE, EXIT_OK, selected_checks
+from auditor.analyze import selected_checks
 from auditor.audit import TOOL, AuditResult, run_audit
 from auditor.collect import identify
 from auditor.collect.common import error_code, error_message, one_line
@@ -37,6 +31,8 @@ from auditor.collect.session import (
     describe_credentials_failure,
 )
 from auditor.config import Settings
+from auditor.defaults import ORG_MAX_WORKERS_LIMIT, ORG_ROLE_NAME
+from auditor.errors import AuditorError, UsageError
 from auditor.model import (
     AccountOutcome,
     CheckTally,
@@ -54,14 +50,11 @@ if TYPE_CHECKING:
     import boto3
 
 __all__ = [
-    "DEFAULT_ROLE_NAME",
-    "MAX_WORKERS_LIMIT",
     "MemberAccount",
     "OrgError",
     "OrgProgress",
     "list_member_accounts",
     "member_session",
-    "org_exit_code",
     "outcome_from_report",
     "outcome_from_report_json",
     "outcome_not_audited",
@@ -70,12 +63,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
-"""The role AWS Organizations creates in every account it creates."""
-
-MAX_WORKERS_LIMIT = 64
-"""The most accounts audited at once; more mostly buys throttling."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +73,7 @@ class MemberAccount:
     name: str
 
 
-class OrgError(Exception):
+class OrgError(AuditorError):
     """The Organization cannot be listed (not in one, not allowed) or an id is not in it.
 
     ``str()`` is one line for the CLI, which exits with 2: nothing was audited.
@@ -367,20 +354,6 @@ def _tally(failures: Sequence[tuple[str, str, Severity]]) -> tuple[CheckTally, .
     return tuple(sorted(tallies, key=lambda t: (-t.severity.rank, t.check_id)))
 
 
-def org_exit_code(org: OrgReport, fail_on: Severity | None) -> int:
-    """3 if any account was not audited or is incomplete; else 1 or 0 like ``exit_code``.
-
-    ``fail_on=None`` (``--fail-on never``) never exits 1; muted findings never count.
-    """
-    if not org.complete:
-        return EXIT_INCOMPLETE
-    if fail_on is not None and any(
-        t.severity.rank >= fail_on.rank for a in org.accounts for t in a.failing
-    ):
-        return EXIT_FAIL
-    return EXIT_OK
-
-
 # --- the run -------------------------------------------------------------------------------
 
 
@@ -412,7 +385,7 @@ def run_org_audit(
     session: boto3.Session,
     *,
     write: Callable[[MemberAccount, AuditResult], Sequence[str]],
-    role_name: str = DEFAULT_ROLE_NAME,
+    role_name: str = ORG_ROLE_NAME,
     external_id: str | None = None,
     accounts: Collection[str] | None = None,
     max_workers: int = 8,
@@ -426,13 +399,13 @@ def run_org_audit(
     ``run_audit`` it, then ``write(account, result)``, which stores its reports and returns
     their locations; ``write`` is called from worker threads, for different accounts at
     once. An account that cannot be assumed or read is an outcome with ``error`` and the
-    others go on. Raises ``ValueError`` for a bad ``max_workers`` or an unknown check in
+    others go on. Raises ``UsageError`` for a bad ``max_workers`` or an unknown check in
     ``only``, ``CredentialsError`` when ``session`` cannot be identified, ``OrgError`` when
     the Organization cannot be listed or ``accounts`` names an account not in it; an
     exception from ``write`` abandons the accounts not yet finished and is re-raised.
     """
-    if not 1 <= max_workers <= MAX_WORKERS_LIMIT:
-        raise ValueError(f"max_workers must be 1 to {MAX_WORKERS_LIMIT}, not {max_workers}")
+    if not 1 <= max_workers <= ORG_MAX_WORKERS_LIMIT:
+        raise UsageError(f"max_workers must be 1 to {ORG_MAX_WORKERS_LIMIT}, not {max_workers}")
     # An unknown check id is one error for the run, not one per account.
     selected_checks(settings, only)
     runner_account_id, partition = identify(session)

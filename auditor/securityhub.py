@@ -1,21 +1,9 @@
 """Sending findings to AWS Security Hub (``iam-auditor audit --send-to-security-hub``).
 
-The one deliberate write iam-auditor can make besides asking for the credential report,
-and only when asked: ``securityhub:BatchImportFindings`` into the caller's own Security Hub,
-through the account's custom-integration product (see ``auditor.report.asff``). It is not
-part of the audit's least-privilege policy; ``iam-auditor permissions --security-hub``
-adds the statement it needs.
-
-Findings go in batches of ``BATCH_SIZE`` (100, the API's limit), one call per batch, with
-the auditor's usual client configuration (adaptive retries, so Security Hub's rate limit
-slows the upload down rather than failing it). A finding Security Hub refuses is listed in
-``FailedFindings`` of its batch; a call that fails as a whole (Security Hub not enabled in
-the region, access denied) fails every finding of that batch, and the remaining batches
-are still tried. ``SendResult`` holds both, so the CLI can name each failure.
-
-A failed import does not make the audit incomplete: the audit itself looked at everything
-and its reports are written. The CLI says what failed on stderr and exits with
-``EXIT_SEND_FAILED`` (4), so a scheduled job notices that findings did not arrive.
+The one write besides asking for the credential report, only when asked, and not in the
+audit policy. Findings go ``BATCH_SIZE`` a call with adaptive retries; a call that fails as a
+whole fails its batch and the rest are still tried. ``SendResult`` names every failure; a
+failed import never makes the audit incomplete.
 """
 
 from __future__ import annotations
@@ -34,7 +22,6 @@ if TYPE_CHECKING:
     import boto3
 
 BATCH_SIZE = 100
-EXIT_SEND_FAILED = 4
 ACTION = "securityhub:BatchImportFindings"
 
 

@@ -1,21 +1,10 @@
 """Sinks: where rendered reports go. Only sinks write; renderers only produce bytes.
 
-A file's ``Content`` is either its bytes or a ``Chunks`` producer: a callable the sink
-calls when it writes that file, which yields the file's bytes in order (a renderer's
-``stream_*``). Producers let a 60 MB report go to disk a few hundred findings at a time
-instead of being held whole, and a format nobody writes is never rendered.
-
-``LocalSink`` writes into a directory, atomically and owner-only: each file is streamed to
-a temporary file in the same directory (mode 0600 from its creation), flushed and fsynced,
-then renamed over the final name with ``os.replace``. All temporary files of one ``write``
-are completed before the first rename, so a failure while writing or rendering any of them
-leaves every previous report file exactly as it was and no temporary file behind; a rename
-that fails after others succeeded puts the replaced files back from hard links taken
-beforehand. ``S3Sink`` puts objects into an S3 bucket, always with server-side encryption,
-and can refuse to overwrite (dated keys are written once); it spools each produced file to
-a temporary file (in memory up to ``SPOOL_MEMORY``, then on disk) and uploads from there,
-and renders every file of a ``write`` before its first put. ``Sink`` is the protocol both
-implement.
+A file's ``Content`` is its bytes or a ``Chunks`` producer the sink calls as it writes.
+``LocalSink`` completes every temporary file of one ``write`` (0600, fsynced) before the
+first rename and puts replaced files back if a later rename fails, so a failure leaves the
+previous reports exactly as they were. ``S3Sink`` always encrypts, can refuse to overwrite,
+and spools every file of a ``write`` (in memory up to ``SPOOL_MEMORY``) before its first put.
 """
 
 from __future__ import annotations
@@ -27,6 +16,8 @@ import tempfile
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Protocol, TypeAlias
+
+from auditor.errors import AuditorError
 
 DIRECTORY_MODE = 0o700
 FILE_MODE = 0o600
@@ -238,7 +229,7 @@ _KMS_HINT = "the KMS key cannot be used: the writer needs kms:GenerateDataKey on
 SPOOL_MEMORY = 1 << 20
 
 
-class SinkError(Exception):
+class SinkError(AuditorError):
     """A report could not be stored; ``str()`` names the bucket, key and error code."""
 
 

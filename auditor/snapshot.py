@@ -1,10 +1,9 @@
 """The typed, immutable picture of one account that every check reads, and its JSON form.
 
-Collectors build a ``Snapshot`` from boto3 answers; checks see nothing else. A snapshot
-saved with ``--save-snapshot`` and loaded with ``--from-snapshot`` gives the same findings
-with no AWS at all, which is what makes every check testable offline and every bug report
-reproducible. The JSON codec is driven by the dataclasses' own type hints, so a new field
-needs no serialisation code.
+Checks see nothing but a ``Snapshot``, so a saved one re-audits to the same findings
+offline. Every datetime in it is timezone-aware UTC: the collectors and the JSON decoder
+(which takes a naive time as UTC) make it so, and the checks rely on it. The codec is
+driven by the dataclasses' type hints, so a new field needs no serialisation code.
 """
 
 from __future__ import annotations
@@ -16,10 +15,11 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache, cached_property
 from typing import Any, TypeVar
 
+from auditor.errors import AuditorError
 from auditor.model import Gap, Source
 
 SNAPSHOT_FORMAT = 1
@@ -316,7 +316,7 @@ class Snapshot:
     ``sources`` lists what was collected successfully; ``gaps`` what failed and why;
     ``api_calls`` counts calls by operation (for the benchmark and call-count tests).
     A missing password policy is ``password_policy=None`` with ``PASSWORD_POLICY`` in
-    ``sources``: collected, and there is none.
+    ``sources``: collected, and there is none. Every datetime is UTC-aware.
     """
 
     account_id: str
@@ -337,6 +337,11 @@ class Snapshot:
     # ACTIVE member accounts of the AWS Organization (``organizations:ListAccounts``);
     # None when not collected or when the call failed (then a gap says why).
     organization_account_ids: frozenset[str] | None = None
+
+    def __post_init__(self) -> None:
+        # Ages are differences from collected_at: a naive one would not mix with aware parts.
+        if self.collected_at.tzinfo is None:
+            raise ValueError("Snapshot.collected_at must be timezone-aware (UTC)")
 
     @property
     def root_arn(self) -> str:
@@ -396,7 +401,7 @@ def from_jsonable(tp: Any, value: Any) -> Any:  # noqa: PLR0911 (one branch per 
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return tp(value)
     if tp is datetime:
-        return datetime.fromisoformat(value)
+        return _utc(datetime.fromisoformat(value))
     if origin is tuple:
         item = args[0] if args else Any
         return tuple(from_jsonable(item, v) for v in value)
@@ -406,6 +411,11 @@ def from_jsonable(tp: Any, value: Any) -> Any:  # noqa: PLR0911 (one branch per 
         vt = args[1] if len(args) == 2 else Any
         return {k: from_jsonable(vt, v) for k, v in value.items()}
     return value
+
+
+def _utc(value: datetime) -> datetime:
+    """``value`` in UTC; a naive time (a hand-written or another tool's file) is UTC already."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @cache
@@ -419,7 +429,7 @@ def dumps(snapshot: Snapshot) -> str:
     return json.dumps(payload, indent=1, sort_keys=True)
 
 
-class SnapshotError(ValueError):
+class SnapshotError(AuditorError, ValueError):
     """A snapshot file that cannot be read back."""
 
 

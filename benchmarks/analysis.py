@@ -1,26 +1,8 @@
 """Analysis benchmark: what trust and privilege analysis adds to the time ``analyze()`` takes.
 
-Builds a ``Snapshot`` straight in memory - 1,000 roles with varied trust documents, 500
-customer policies of varied shapes, every AWS managed policy moto ships (~1,600, their real
-documents, from moto's bundled copy), and users, groups and a credential report - then
-times ``auditor.analyze.analyze`` on it twice over:
-
-- **issue-2 checks**: every check but ROLE-001..ROLE-014 and PERM-003..PERM-008, with the
-  context rule switched off (``raise_for_context`` replaced by the identity): the analyzer
-  as it was before trust and privilege analysis;
-- **all checks**: the whole catalog with the context rule, as an audit runs it;
-- and in between, **all checks but the attack paths** (PERM-010/011 left out, the context
-  rule's attack-graph question switched off), so the line after the table says what the
-  attack graph adds.
-
-The difference is what trust and privilege analysis adds to an audit; the project's budget
-for it is 2 seconds on a 2-core machine. Collection and report rendering are not timed (the
-scale benchmark covers them). Each repetition gets a freshly built snapshot, so no cache
-(policy indexes, per-snapshot privilege analysis) carries over from one run to the next;
-the first repetition also pays for one-time work such as loading data files.
-
-Run ``python -m benchmarks.analysis [--roles 1000 --policies 500 --users 1000 --repeat 5]``;
-it prints a Markdown table, and exits 1 when the added median time exceeds ``--budget``.
+Times ``analyze`` alone on an in-memory snapshot, each repetition freshly built so no
+per-snapshot cache carries over; exits 1 over ``--budget``. What it builds, times and prints:
+benchmarks/README.md, "Analysis benchmark".
 """
 
 from __future__ import annotations

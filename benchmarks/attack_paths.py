@@ -1,23 +1,8 @@
 """Attack-path benchmark: what building the attack graph and finding every path adds to an audit.
 
-Builds the analysis benchmark's in-memory account (``benchmarks.analysis.build_snapshot``) at
-the attack-path issue's size - 5,000 users, 1,000 roles, 2,000 customer policies and every
-AWS managed policy moto ships - runs ``auditor.analyze.analyze`` with every check first (so
-the privilege and trust caches an audit shares are warm, as they would be when the attack
-path check runs), then times, on that same snapshot:
-
-- ``attack_graph(snapshot)``: reading every principal's policies into the graph and the
-  backward search from the administrator sinks;
-- ``paths_to_admin()`` and ``cheapest_cut(...)``: one path per start, with evidence.
-
-It also times the same on a cold snapshot (no audit before it, so the graph pays for policy
-parsing too), and reports the growth of the process's resident memory across the warm
-build. Each repetition uses a freshly built snapshot, so no cache carries over. The budget
-is 2 seconds for the warm build + search on a 2-core machine.
-
-Run ``python -m benchmarks.attack_paths [--users 5000 --roles 1000 --policies 2000
---repeat 3]``; it prints a Markdown table and exits 1 when the median warm time exceeds
-``--budget``.
+Times the graph and the path search on the analysis benchmark's account, after an audit has
+warmed the shared caches (and cold, and on an adversarial shape); exits 1 when the warm
+median exceeds ``--budget``. Details: benchmarks/README.md, "Attack-path benchmark".
 """
 
 from __future__ import annotations

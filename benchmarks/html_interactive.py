@@ -1,25 +1,8 @@
 """HTML benchmark: how long a large account's report.html takes to become interactive.
 
-Builds a 5,000-user account in memory (the analysis benchmark's snapshot: users with one
-access key each, 1,000 roles, 500 customer policies and every AWS managed policy), analyzes
-it with every check, renders ``report.html`` with the real renderer and opens it from
-``file://`` in headless Chromium (Debian's, driven by Playwright), ``--runs`` times, each in
-a fresh browser context. Per run it reads, in milliseconds from the navigation's start
-(the page's own ``performance`` clock):
-
-- **DOMContentLoaded**: the HTML parsed, the data block included, the page's script run;
-- **first paint**: first contentful paint;
-- **ready**: the script's ``iam-auditor-ready`` mark, set once the findings data is read and
-  the filters are shown;
-- **interactive**: the severity filter then set to ``high`` the way a person does (a change
-  on the real ``<select>``), the page's count of shown findings updated, and the next frame
-  painted: the time until a person's first filter click has visibly worked. It includes the
-  round trips between this process and the browser, so it errs on the slow side.
-
-The table shows every run and the median; the command exits 1 when the median interactive
-time exceeds ``--budget`` (default 2 s, the project's target on a 2-core machine).
-
-Run ``python -m benchmarks.html_interactive [--users 5000 --runs 5]`` from the repository root.
+Renders a 5,000-user account's page with the real renderer and opens it in headless
+Chromium through Playwright, timing from the page's own clock up to a first filter click
+that has visibly worked; exits 1 over ``--budget``. Details: benchmarks/README.md.
 """
 
 from __future__ import annotations

@@ -1,25 +1,8 @@
 """Organization benchmark: wall time and API calls of ``run_org_audit`` by worker count.
 
-An Organization of N member accounts (default 200) of U users each (default 20, one
-access key each) is built in a moto server running in a thread of this process: the
-Organization and its accounts through the Organizations API (which also creates each
-member's ``OrganizationAccountAccessRole``), the users straight into moto's objects. The
-organization audit (``auditor.org.run_org_audit``, writing JSON, CSV and HTML for every
-account through ``LocalSink``) then runs in a separate Python process for each worker
-count, so the auditor's threads and moto never share one interpreter lock. Measured:
-
-- API calls, counted where they arrive (the moto server's WSGI app and the Access
-  Analyzer stub), so they include retries; the auditor's own count of calls (each
-  account's ``Snapshot.api_calls`` plus the runner's listing and role assumptions) is
-  kept beside it, and the difference is the number of retried requests;
-- calls per account, from each account's snapshot: the number that must not vary;
-- wall seconds of the organization run, accounts per minute, and the peak RSS of the
-  auditing process (the kernel's accounting of that one process, see ``benchmarks.scale``).
-
-moto answers in milliseconds on loopback where AWS takes tens; ``--latency-ms`` adds a
-fixed delay before every request the auditor sends (a botocore ``before-send`` handler
-on every session), so the table also shows what concurrency buys against AWS-like
-latency. Run ``python -m benchmarks.org``; it prints a Markdown table.
+moto serves from a thread of this process and each organization run is a separate Python
+process, so the auditor's threads and moto never share one interpreter lock. What it builds,
+measures and prints: benchmarks/README.md, "Organization benchmark".
 """
 
 from __future__ import annotations
@@ -37,17 +20,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from auditor.org import MAX_WORKERS_LIMIT
-from auditor.testing import moto_account
-from auditor.testing.access_analyzer import ANY_REGION, analyzer
-from auditor.testing.server import (
+from auditor.defaults import ORG_MAX_WORKERS_LIMIT
+from auditor.demo import moto_account
+from auditor.demo.access_analyzer import ANY_REGION, analyzer
+from benchmarks.scale import parse_sizes, run_measured
+from testkit.server import (
     AccessAnalyzerStub,
     MotoServer,
     access_analyzer_stub,
     cli_env,
     moto_server,
 )
-from benchmarks.scale import parse_sizes, run_measured
 
 DEFAULT_ACCOUNTS = 200
 DEFAULT_USERS = 20
@@ -429,8 +412,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--accounts must be positive, --users and --serial-subset not negative")
     if not latencies or min(latencies) < 0:
         parser.error("--latency-ms must be zero or more")
-    if max(workers) > MAX_WORKERS_LIMIT:
-        parser.error(f"--workers: at most {MAX_WORKERS_LIMIT}")
+    if max(workers) > ORG_MAX_WORKERS_LIMIT:
+        parser.error(f"--workers: at most {ORG_MAX_WORKERS_LIMIT}")
     print(
         f"building an Organization of {args.accounts} accounts × {args.users} users…",
         file=sys.stderr,

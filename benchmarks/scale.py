@@ -1,27 +1,8 @@
 """Scale benchmark: API calls, wall time, peak memory and output size of an audit, by size.
 
-For each size N: a fresh moto server (in this process) and Access Analyzer stub, and an
-account of N users (one access key each, a real virtual MFA device for each MFA user) and
-N/5 roles built straight into moto's objects, once. Then, for each format set (by default
-``json,csv,html`` and all six formats), the installed ``iam-auditor audit`` runs as a
-subprocess against that same account, each run from the same account state. Measured per
-run:
-
-- API calls, counted where they arrive (the moto server's WSGI app and the stub), so the
-  count includes retries and does not depend on the auditor reporting honestly; the
-  auditor's own count (``Snapshot.api_calls``) is shown next to it with ``--snapshot``;
-- wall seconds and peak RSS of the CLI process (the kernel's accounting of that one
-  child, wait4);
-- findings in ``report.json`` (schema_version 1 or 2), the bytes of every file written,
-  and bytes per finding (report.json and all files);
-
-and per format set, how peak RSS grows against findings between the smallest and the
-largest size (MiB per 1,000 findings, next to findings per 1,000 users).
-
-Run ``python -m benchmarks.scale [--sizes 1000,3000] [--format-sets "json;json,cis"]``; it
-prints Markdown tables (``--json FILE`` also writes the results), and exits 1 when an IAM
-operation's calls grow with the account beyond the pages its size needs
-(``unexplained_growth``) or differ between the format sets of one size.
+Calls are counted where they arrive (the moto server and the Access Analyzer stub), never
+from the auditor's own count; exits 1 when an IAM operation's calls grow with the account or
+differ between format sets. Details: benchmarks/README.md, "Scale benchmark".
 """
 
 from __future__ import annotations
@@ -40,10 +21,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from auditor.demo import moto_account
+from auditor.demo.access_analyzer import ANY_REGION, analyzer
 from auditor.report import parse_formats
-from auditor.testing import moto_account
-from auditor.testing.access_analyzer import ANY_REGION, analyzer
-from auditor.testing.server import MotoServer, access_analyzer_stub, cli_env, moto_server
+from testkit.server import MotoServer, access_analyzer_stub, cli_env, moto_server
 
 DEFAULT_SIZES = (1000, 3000, 5000, 10000)
 DEFAULT_FORMAT_SETS = ("json,csv,html", "json,csv,html,cis,ocsf,asff")

@@ -1,17 +1,8 @@
 """Start-up benchmark: how fast the light commands answer, and what they import.
 
-``iam-auditor --version`` and ``iam-auditor checks`` need neither the AWS SDK nor the
-report libraries; they must answer at once (the project's budget is 0.5 s on a 2-core
-machine) and must not import ``boto3``, ``botocore``, ``pandas`` or ``jinja2``, which
-only collecting and writing reports need. For each command this runs the installed
-``iam-auditor`` several times and reports the median wall time, then once more under
-``python -X importtime`` to list the heavy modules it imported and the cumulative import
-time of ``auditor.cli``. A full ``audit`` is timed by the scale benchmark.
-
-Run ``python -m benchmarks.startup [--repeat 7] [--budget 0.5]``; it prints a Markdown
-table, and exits 1 when a command imports a heavy module or its median exceeds the budget.
-Interpreters that write no bytecode (``PYTHONDONTWRITEBYTECODE``) compile every module on
-every start: the table says which kind of start it measured.
+``--version`` and ``checks`` must not import boto3, botocore, pandas or jinja2 and must
+answer within ``--budget``; exits 1 otherwise. Details: benchmarks/README.md, "Start-up
+benchmark".
 """
 
 from __future__ import annotations

@@ -8,9 +8,10 @@ pip picks manylinux wheels for that platform, so the build works from any OS or 
 never compiles anything. The project itself is first built into a wheel from a clean copy
 of its sources, so stale files in a local ``build/`` directory cannot leak into the zip.
 
-Before zipping, what the function can never use is removed: ``__pycache__`` directories
-(bytecode for the builder's Python, not 3.12), console-script launchers in ``bin/`` (their
-shebangs name the builder's interpreter), and the test suites numpy and pandas ship.
+What the function can never use is left out of the zip (``in_zip``): ``__pycache__``
+directories (bytecode for the builder's Python, not 3.12), console-script launchers in
+``bin/`` (their shebangs name the builder's interpreter), the test suites numpy and pandas
+ship, and ``auditor/demo/``, the demo and its moto helpers (moto is not installed).
 Package metadata (``*.dist-info``) stays: libraries read their own versions from it.
 
 The script prints the zip's size and the unzipped size, and exits 1 when the unzipped
@@ -28,7 +29,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "build" / "lambda"
@@ -46,6 +47,8 @@ LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 SOURCE_PARTS = ("pyproject.toml", "README.md", "auditor", "reports/templates")
 # Top-level packages whose bundled test suites are dead weight in the function.
 TESTS_STRIPPED_FROM = ("numpy", "pandas")
+# Installed directories the function never loads: launchers, and the demo (it needs moto).
+LEFT_OUT = (("bin",), ("auditor", "demo"))
 # PEP 639's ``license = "..."`` in pyproject.toml needs this setuptools.
 MIN_SETUPTOOLS = 77
 
@@ -72,7 +75,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         wheel = build_wheel(work)
         target = work / "package"
         install(wheel, target)
-        strip(target)
         unzipped = write_zip(target, zip_path)
 
     zipped = zip_path.stat().st_size
@@ -90,10 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def build_wheel(work: Path) -> Path:
-    """Build the project's wheel from a clean copy of its sources; return the wheel's path."""
+def build_wheel(work: Path, parts: Sequence[str] = SOURCE_PARTS) -> Path:
+    """Build the project's wheel from a clean copy of ``parts``; return the wheel's path."""
     source = work / "source"
-    for part in SOURCE_PARTS:
+    for part in parts:
         origin = ROOT / part
         if origin.is_dir():
             shutil.copytree(
@@ -148,22 +150,21 @@ def install(wheel: Path, target: Path) -> None:
     )
 
 
-def strip(target: Path) -> None:
-    """Delete what the function never loads: bytecode caches, launchers, bundled tests."""
-    for cache in sorted(target.rglob("__pycache__"), reverse=True):
-        shutil.rmtree(cache, ignore_errors=True)
-    shutil.rmtree(target / "bin", ignore_errors=True)
-    for package in TESTS_STRIPPED_FROM:
-        root = target / package
-        for tests in sorted(root.rglob("tests"), reverse=True):
-            if tests.is_dir():
-                shutil.rmtree(tests)
+def in_zip(name: str) -> bool:
+    """Whether the installed file ``name`` (a POSIX path relative to the target) is zipped.
+
+    Applies as well to a wheel's file list, which is the installed project's.
+    """
+    parts = PurePosixPath(name).parts
+    if "__pycache__" in parts or any(parts[: len(left)] == left for left in LEFT_OUT):
+        return False
+    return not (parts[0] in TESTS_STRIPPED_FROM and "tests" in parts[1:-1])
 
 
 def files(root: Path) -> Iterator[Path]:
-    """Every regular file under ``root``, in a stable order."""
+    """Every regular file under ``root`` that goes into the zip, in a stable order."""
     for path in sorted(root.rglob("*")):
-        if path.is_file() and not path.is_symlink():
+        if path.is_file() and not path.is_symlink() and in_zip(path.relative_to(root).as_posix()):
             yield path
 
 

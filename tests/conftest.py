@@ -16,6 +16,13 @@ import boto3
 import moto
 import pytest
 
+from auditor.demo.moto_account import make_server_certificate
+
+# cryptography learns which class is ``datetime`` on its first signed certificate; if that
+# happens while a test has frozen the clock (freezegun swaps the class), every later
+# certificate (the demo account's) fails. One certificate signed now settles it.
+make_server_certificate("iam-auditor-tests", issued_days_ago=0, expires_in_days=1)
+
 # Variables that could send boto3 somewhere else or change what it reads.
 _FOREIGN = (
     "AWS_PROFILE",

@@ -38,6 +38,7 @@ from auditor.snapshot import (
     User,
     VirtualMfaDevice,
 )
+from auditor.sources import SOURCES
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 ACCOUNT = "123456789012"
@@ -47,17 +48,7 @@ ROOT_ARN = f"arn:{PARTITION}:iam::{ACCOUNT}:root"
 PolicyDoc = Mapping[str, Any]
 
 # Which Source each snapshot part comes from; passing the part marks the source collected.
-_PART_SOURCES = {
-    "credential_report": Source.CREDENTIAL_REPORT,
-    "authorization": Source.AUTHORIZATION_DETAILS,
-    "account_summary": Source.ACCOUNT_SUMMARY,
-    "password_policy": Source.PASSWORD_POLICY,
-    "virtual_mfa_devices": Source.VIRTUAL_MFA,
-    "server_certificates": Source.SERVER_CERTIFICATES,
-    "saml_providers": Source.SAML_PROVIDERS,
-    "oidc_providers": Source.OIDC_PROVIDERS,
-    "access_analyzer": Source.ACCESS_ANALYZER,
-}
+_PART_SOURCES = {spec.snapshot_field: source for source, spec in SOURCES.items()}
 
 
 def ago(days: float = 0, *, seconds: float = 0) -> datetime:

@@ -12,8 +12,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from auditor.testing import moto_account
-from auditor.testing.server import AccessAnalyzerStub, MotoServer
+from auditor.demo import moto_account
 from benchmarks.org import (
     Member,
     OrgRun,
@@ -22,6 +21,7 @@ from benchmarks.org import (
     measure,
     organization,
 )
+from testkit.server import AccessAnalyzerStub, MotoServer
 
 Org = tuple[MotoServer, AccessAnalyzerStub, list[Member]]
 

@@ -15,6 +15,7 @@ import pytest
 import role_names
 
 from auditor import cli
+from auditor.errors import ExitCode
 from auditor.org import OrgError
 
 MEMBER = "111122223333"
@@ -44,7 +45,7 @@ def run_org(tmp_path: Path, *flags: str) -> int:
 def test_role_name_accepted_reaches_the_org_run_as_given(
     tmp_path: Path, org_calls: list[dict[str, Any]], capsys: pytest.CaptureFixture[str], role: str
 ) -> None:
-    assert run_org(tmp_path, "--role-name", role) == cli.EXIT_USAGE
+    assert run_org(tmp_path, "--role-name", role) == ExitCode.USAGE
     assert "stopped by the test" in capsys.readouterr().err
     assert [c["role_name"] for c in org_calls] == [role]
 
@@ -53,7 +54,7 @@ def test_role_name_accepted_reaches_the_org_run_as_given(
 def test_role_name_refused_before_anything_runs(
     tmp_path: Path, org_calls: list[dict[str, Any]], capsys: pytest.CaptureFixture[str], role: str
 ) -> None:
-    assert run_org(tmp_path, "--role-name", role) == cli.EXIT_USAGE
+    assert run_org(tmp_path, "--role-name", role) == ExitCode.USAGE
     err = capsys.readouterr().err
     assert err.startswith(f"iam-auditor: error: --role-name {role!r} is not an IAM role name")
     assert err.count("\n") == 1
@@ -79,7 +80,7 @@ def test_org_refuses_line_breaks_and_non_ascii(
     flags: list[str],
     message: str,
 ) -> None:
-    assert run_org(tmp_path, *flags) == cli.EXIT_USAGE
+    assert run_org(tmp_path, *flags) == ExitCode.USAGE
     err = capsys.readouterr().err
     assert message in err
     assert "ext-1234" not in err  # an external id is not echoed
@@ -110,7 +111,7 @@ def test_audit_checks_session_name_and_external_id_as_org_does(
         ["audit", "-q", "--from-snapshot", str(tmp_path / "missing.json"),
          "--output-dir", str(tmp_path / "out"), *flags]
     )  # fmt: skip
-    assert code == cli.EXIT_USAGE
+    assert code == ExitCode.USAGE
     assert message in capsys.readouterr().err
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from auditor import cli
+from auditor.errors import ExitCode
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX pipes and sh")
 
@@ -106,7 +107,7 @@ class _GoneReader(io.TextIOBase):
 
 def test_main_returns_141_when_the_reader_went_away(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdout", _GoneReader())
-    assert cli.main(["checks"]) == cli.EXIT_BROKEN_PIPE == 141
+    assert cli.main(["checks"]) == ExitCode.BROKEN_PIPE == 141
 
 
 def test_a_broken_stderr_still_writes_the_reports(tmp_path: Path) -> None:

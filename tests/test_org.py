@@ -28,6 +28,10 @@ from auditor.checks import get_check
 from auditor.collect import identify
 from auditor.collect.session import CallRecorder, CredentialsError
 from auditor.config import Mute, Settings
+from auditor.defaults import ORG_ROLE_NAME
+from auditor.demo import moto_account
+from auditor.demo.moto_account import DEFAULT_ACCOUNT_ID, OrgMember
+from auditor.errors import ExitCode
 from auditor.model import (
     AccountOutcome,
     CheckTally,
@@ -40,20 +44,16 @@ from auditor.model import (
     Tool,
 )
 from auditor.org import (
-    DEFAULT_ROLE_NAME,
     MemberAccount,
     OrgError,
     list_member_accounts,
     member_session,
-    org_exit_code,
     outcome_from_report,
     outcome_from_report_json,
     outcome_not_audited,
     run_org_audit,
 )
 from auditor.report.json_report import render_json
-from auditor.testing import moto_account
-from auditor.testing.moto_account import DEFAULT_ACCOUNT_ID, OrgMember
 
 ONLY = ("KEY-002", "USER-001")
 
@@ -243,10 +243,10 @@ class Events:
 def test_run_audits_every_account_with_its_own_users_and_reports_a_refused_one(
     org: Org,
 ) -> None:
-    refused = f"arn:aws:iam::{org.gamma.account_id}:role/{DEFAULT_ROLE_NAME}"
+    refused = f"arn:aws:iam::{org.gamma.account_id}:role/{ORG_ROLE_NAME}"
     moto_account.deny_assume_role(refused)
     # Had the runner assumed a role into its own account, this would have failed it.
-    moto_account.deny_assume_role(f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/{DEFAULT_ROLE_NAME}")
+    moto_account.deny_assume_role(f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/{ORG_ROLE_NAME}")
     written, events = Written(), Events()
     recorder = CallRecorder()
     recorder.attach(org.session)
@@ -281,13 +281,13 @@ def test_run_audits_every_account_with_its_own_users_and_reports_a_refused_one(
     # Three roles were asked for (the runner's own account needs none), from one client.
     assert recorder.calls["sts:AssumeRole"] == 3
     assert not result.complete
-    assert org_exit_code(result, Severity.LOW) == 3
+    assert ExitCode.judge(result, Severity.LOW) == 3
     # Events: the runner's account never assumes; a member assumes, collects, writes.
     assert events.of(DEFAULT_ACCOUNT_ID)[0] == ("started", "")
     assert not any(text.startswith("assuming") for _, text in events.of(DEFAULT_ACCOUNT_ID))
     alpha_events = events.of(org.alpha.account_id)
     assert alpha_events[0] == ("started", "")
-    assert alpha_events[1] == ("step", f"assuming role {DEFAULT_ROLE_NAME}…")
+    assert alpha_events[1] == ("step", f"assuming role {ORG_ROLE_NAME}…")
     assert alpha_events[-2:] == [("step", "writing reports…"), ("done", "audited")]
     assert events.of(org.gamma.account_id)[-1] == ("done", gamma.error)
 
@@ -422,7 +422,7 @@ def test_a_write_failure_stops_the_run(org: Org, monkeypatch: pytest.MonkeyPatch
 
 def test_member_session_reaches_the_member_or_says_why_not(org: Org) -> None:
     member = member_session(
-        org.session, org.alpha.account_id, role_name=DEFAULT_ROLE_NAME, external_id="x-123"
+        org.session, org.alpha.account_id, role_name=ORG_ROLE_NAME, external_id="x-123"
     )
     assert identify(member) == (org.alpha.account_id, "aws")
     moto_account.deny_assume_role(f"arn:aws:iam::{org.beta.account_id}:role/Auditor")
@@ -551,4 +551,4 @@ def _org(*accounts: AccountOutcome) -> OrgReport:
 def test_org_exit_code(
     accounts: tuple[AccountOutcome, ...], fail_on: Severity | None, expected: int
 ) -> None:
-    assert org_exit_code(_org(*accounts), fail_on) == expected
+    assert ExitCode.judge(_org(*accounts), fail_on) == expected

@@ -23,7 +23,7 @@ from auditor import snapshot as snapshot_json
 from auditor.audit import run_audit
 from auditor.cli import build_parser, main
 from auditor.config import Settings
-from auditor.demo import demo_session
+from auditor.demo.account import demo_session
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"

@@ -16,6 +16,8 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from auditor import cli
+from auditor.errors import ExitCode
+from auditor.iam_policy import SECURITY_HUB_SID, policy_document
 from auditor.model import (
     Compliance,
     Finding,
@@ -27,11 +29,9 @@ from auditor.model import (
     Tool,
     finding_id,
 )
-from auditor.permissions import SECURITY_HUB_SID, policy_document
 from auditor.report.asff import report_to_asff
 from auditor.securityhub import (
     BATCH_SIZE,
-    EXIT_SEND_FAILED,
     FailedImport,
     SendResult,
     batches,
@@ -203,7 +203,7 @@ def test_cli_exits_4_when_the_import_fails(
     failed = SendResult(imported=1, failed=[FailedImport("x", "AccessDenied", "no")], calls=1)
     monkeypatch.setattr("auditor.securityhub.send_to_security_hub", lambda *a, **k: failed)
     code = cli._send_to_security_hub(object(), many_findings(2), REGION, quiet=True)  # type: ignore[arg-type]
-    assert code == EXIT_SEND_FAILED == 4
+    assert code == ExitCode.SEND_FAILED == 4
     err = capsys.readouterr().err
     assert "iam-auditor: error: Security Hub (eu-west-1): imported 1 of 2" in err
     assert "not imported: x: AccessDenied: no" in err

@@ -1,11 +1,9 @@
 """Account-wide checks: Access Analyzer, server certificates, federation (AA-001, CERT, FED).
 
-AA-001 is judged per enabled region: a region whose ``ListAnalyzers`` call failed is an
-ERROR for that region (from the snapshot's regional gaps) while the other regions are still
-judged. The certificate checks give one result per stored certificate, or a single account
-PASS when IAM stores none, so the report shows they ran. FED-001 counts a SAML provider, or
-an OIDC provider that is not a CI/CD or EKS issuer (those federate workloads, not people),
-as human federation.
+AA-001 is judged per enabled region (a region whose call failed is an ERROR for that region
+only); the certificate checks give a result per certificate, or one account PASS when IAM
+stores none; FED-001 counts SAML providers and OIDC providers other than CI/CD or EKS
+issuers (those federate workloads, not people).
 """
 
 from __future__ import annotations
@@ -13,16 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from auditor.checks.registry import CheckContext, check
-from auditor.checks.users import (
+from auditor.checks.common import (
     SECURITY_HUB_IAM_DOC,
     account_result,
     age_days,
-    as_utc,
     credential_users,
     iso,
     need,
 )
+from auditor.checks.registry import CheckContext, check
 from auditor.model import Gap, ResourceType, Result, Severity, Source, Status
 from auditor.snapshot import OidcProvider, ServerCertificate, Snapshot
 
@@ -196,7 +193,7 @@ def expired_server_cert(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     for cert in certs:
         if cert.expiration is None:
             yield _no_expiration(cert, "whether it has expired")
-        elif as_utc(cert.expiration) <= as_utc(snap.collected_at):
+        elif cert.expiration <= snap.collected_at:
             days = age_days(snap.collected_at, cert.expiration)
             yield _cert_result(
                 cert,
@@ -246,14 +243,14 @@ def expiring_server_cert(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """
     limit = ctx.thresholds.cert_expiry_warning_days
     certs = need(snap.server_certificates, Source.SERVER_CERTIFICATES)
-    now = as_utc(snap.collected_at)
+    now = snap.collected_at
     judged = 0
     for cert in certs:
         if cert.expiration is None:
             judged += 1
             yield _no_expiration(cert, f"whether it expires within {limit} days")
             continue
-        if as_utc(cert.expiration) <= now:
+        if cert.expiration <= now:
             continue
         judged += 1
         days = age_days(cert.expiration, now)

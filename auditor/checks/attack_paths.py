@@ -1,20 +1,10 @@
 """Who is an administrator, and who can become one through other principals (PERM-010, 011).
 
-PERM-011 is the inventory: every user and role that is admin-equivalent by
-``auditor.policy.privilege``'s rule (``*:*``, ``iam:*``, Allow + ``NotAction``,
-AdministratorAccess; after explicit Denies and the permissions boundary), naming the
-policies that make it so. Being an administrator is not a flaw in itself, so the finding is
-informational for a role and low for a user (long-lived credentials holding admin); the
-reviewed ones are meant to be muted with a reason.
-
-PERM-010 asks the attack graph (``auditor.policy.graph``) who is *not* an administrator but
-can end up one by acting as other principals: assuming a role, passing a role to new
-compute, creating a credential for another user, rewriting someone's policies. One FAIL per
-starting user, role or outside entry point (another account, an OIDC or SAML provider's
-tokens, anyone), with its shortest path and the account-wide cheapest cut (the one statement
-whose removal breaks the most paths) in the detail and, as JSON, in the evidence. A path
-that starts outside the account is critical. Admin-equivalent principals are PERM-011's and
-are not judged here; service-linked roles are skipped (only their service assumes them).
+PERM-011 lists admin-equivalent users and roles (``auditor.policy.privilege``), info for a
+role and low for a user. PERM-010 asks the attack graph (``auditor.policy.graph``) who is not
+an administrator yet can become one: one FAIL per starting user, role or outside entry
+point, with its shortest path and the account-wide cheapest cut; a path from outside the
+account is critical.
 """
 
 from __future__ import annotations
@@ -22,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from auditor.checks.common import need
 from auditor.checks.permissions import LEAST_PRIVILEGE_DOC, PRIVESC_DOC, principal_kind
 from auditor.checks.registry import CheckContext, check
-from auditor.checks.users import need
 from auditor.model import ResourceType, Result, Severity, Source, Status
 from auditor.policy import PrivilegeAnalysis, privilege_analysis
 from auditor.policy.graph import (
@@ -137,6 +127,7 @@ def doubts(path: AttackPath) -> str:
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html",
         LEAST_PRIVILEGE_DOC,
     ),
+    weighs_privilege=True,
 )
 def attack_path_to_admin(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL per start with a path to admin; PASS per other non-admin user and role.
@@ -249,6 +240,7 @@ def _path_result(path: AttackPath, cut: dict[str, Any] | None, cut_text: str) ->
         LEAST_PRIVILEGE_DOC,
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html",
     ),
+    weighs_privilege=True,
 )
 def admin_equivalent_principal(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """One result per user and role: FAIL when admin-equivalent (info for a role, low for a

@@ -1,27 +1,24 @@
 """Checks on IAM users' access keys, read from the credential report (KEY-001..004).
 
-The credential report carries no access-key ids (and fetching them per user would cost a
-call per user), so a key is named by its slot: "access key 1", qualifier ``key1``, resource
-the user's ARN. Only active keys are judged; a user with no key to judge gets one PASS
-(qualifier empty) so the report shows the user was looked at. Inactive keys cannot sign
-requests, so an old inactive key is neither unused nor unrotated in the sense that matters.
+The report has no key ids, so a key is named by its slot ("access key 1", qualifier
+``key1``) on the user's ARN. Only active keys are judged - an inactive key cannot sign
+requests - and a user with none gets one PASS.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.registry import CheckContext, check
-from auditor.checks.users import (
+from auditor.checks.common import (
     BEST_PRACTICES_DOC,
     SECURITY_HUB_IAM_DOC,
     UNUSED_DOC,
     age_days,
     iso,
     per_user,
-    seconds_between,
     slots,
 )
+from auditor.checks.registry import CheckContext, check
 from auditor.model import ResourceType, Result, Severity, Source, Status
 from auditor.snapshot import AccessKeyState, CredentialRow, Snapshot
 
@@ -241,7 +238,7 @@ def key_created_at_setup(row: CredentialRow, snap: Snapshot, ctx: CheckContext) 
     for key in row.active_keys:
         created = row.user_creation_time
         gap = (
-            seconds_between(key.last_rotated, created)
+            abs((key.last_rotated - created).total_seconds())
             if key.last_rotated is not None and created is not None
             else None
         )

@@ -1,18 +1,15 @@
 """Checks on the account password policy (PWD-001..005).
 
-``snap.password_policy`` is None when the policy was collected and there is none
-(``NoSuchEntity``). Then PWD-001 fails and PWD-002..005 are judged against what AWS
-enforces without a policy (length 8, no character classes, no reuse prevention, no expiry),
-and say so: an account without a policy fails them all, for the same reason a weak policy
-would. Every result is account-level (resource: the account root ARN).
+With no policy (``snap.password_policy`` None but collected) PWD-001 fails and PWD-002..005
+are judged against AWS's defaults, saying so. Every result is about the account root ARN.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.checks.common import SECURITY_HUB_IAM_DOC, account_result
 from auditor.checks.registry import CheckContext, check
-from auditor.checks.users import SECURITY_HUB_IAM_DOC, account_result
 from auditor.model import ResourceType, Result, Severity, Source, Status
 from auditor.snapshot import PasswordPolicy, Snapshot
 

@@ -1,15 +1,9 @@
-"""Checks on what IAM principals are allowed to do (PERM-001..PERM-009; PERM-010 and
-PERM-011, who is or can become an administrator, are in ``auditor.checks.attack_paths``).
+"""Checks on what IAM principals are allowed to do (PERM-001..009).
 
-All read ``GetAccountAuthorizationDetails`` through ``auditor.policy``, the one place that
-interprets policy documents; PERM-008 also reads the credential report for MFA. PERM-002
-reports a grant where it is attached (the user, group or role holding the policy), so one
-fix clears one finding; a user who only inherits full admin from a group passes there and
-says so, the group is the one that fails. PERM-003..PERM-006 judge policy documents (a
-managed policy is its own resource; an inline policy is reported on the principal that
-embeds it, qualified by the policy's name); PERM-007 and PERM-008 judge principals by their
-effective permissions (``auditor.policy.privilege``). A document that could not be fully
-read never passes a check whose answer it could change: that is ERROR.
+All read policies through ``auditor.policy``. PERM-002 reports a grant where it is attached,
+so one fix clears one finding; PERM-003..006 judge documents (an inline policy on the
+principal embedding it); PERM-007 and PERM-008 judge principals' effective permissions. A
+document that could not be fully read never passes a check it could change: that is ERROR.
 """
 
 from __future__ import annotations
@@ -19,8 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from auditor.checks.registry import CheckContext, check
-from auditor.checks.users import (
+from auditor.checks.common import (
     MFA_DOC,
     SECURITY_HUB_IAM_DOC,
     account_result,
@@ -28,6 +21,7 @@ from auditor.checks.users import (
     need,
     problem_result,
 )
+from auditor.checks.registry import CheckContext, check
 from auditor.model import ResourceType, Result, Severity, Source, Status
 from auditor.policy import (
     EscalationMatch,
@@ -179,6 +173,7 @@ def user_direct_policies(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     cis_7=("2.14",),
     cis_5=("1.15",),
     fsbp=("IAM.1",),
+    weighs_privilege=True,
 )
 def full_admin_attached(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each user, group or role holding a ``*:*`` policy of its own.
@@ -708,6 +703,7 @@ def _describe_methods(matches: tuple[EscalationMatch, ...]) -> str:
         PRIVESC_DOC,
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html",
     ),
+    weighs_privilege=True,
 )
 def privilege_escalation(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL per principal whose effective permissions hold an escalation method.
@@ -787,6 +783,7 @@ def privilege_escalation(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
         "--authentication-code2 CODE2"
     ),
     references=(MFA_DOC, SECURITY_HUB_IAM_DOC),
+    weighs_privilege=True,
 )
 def admin_without_mfa(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """One result per IAM user: FAIL for an admin-equivalent user without MFA.

@@ -1,10 +1,8 @@
-"""The check registry: ``@check(...)`` right above a plain function registers it.
+"""The check registry: ``@check(...)`` right above a pure function registers it.
 
-A check is a pure function ``(Snapshot, CheckContext) -> Iterable[Result]``; it never
-imports boto3 and never does I/O. Its metadata (id, slug, title, severity, what data it
-needs, remediation, references, framework mappings) sits in the decorator, in one place,
-so the catalog, the CLI's ``checks`` command, the permissions policy and the reports all
-read the same facts.
+Everything known about a check - its metadata and the flags the analyzer reads - sits in
+that one decorator, so the catalog, the analyzer, the permissions policy and the reports
+all read the same facts.
 """
 
 from __future__ import annotations
@@ -31,10 +29,17 @@ CheckFn = Callable[[Snapshot, CheckContext], Iterable[Result]]
 
 @dataclass(frozen=True)
 class Check:
-    """A registered check: its metadata and the function that evaluates it."""
+    """A registered check: its metadata, the function that evaluates it, and its flags.
+
+    ``judges_trusted_accounts``: it reads ``CheckContext.trusted_account_ids``, so running it
+    also collects the Organization's accounts. ``weighs_privilege``: its verdict already
+    counts the principal's privilege, so the context rule leaves its findings alone.
+    """
 
     meta: CheckMeta
     run: CheckFn
+    judges_trusted_accounts: bool = False
+    weighs_privilege: bool = False
 
 
 REGISTRY: dict[str, Check] = {}
@@ -56,6 +61,8 @@ def check(
     cis_7: Iterable[str] = (),
     cis_5: Iterable[str] = (),
     fsbp: Iterable[str] = (),
+    judges_trusted_accounts: bool = False,
+    weighs_privilege: bool = False,
 ) -> Callable[[CheckFn], CheckFn]:
     """Register the decorated function as check ``id`` with this metadata."""
     if not _ID.fullmatch(id):
@@ -79,7 +86,12 @@ def check(
             raise ValueError(f"check id {id} registered twice")
         if any(c.meta.slug == slug for c in REGISTRY.values()):
             raise ValueError(f"check slug {slug} registered twice")
-        REGISTRY[id] = Check(meta=meta, run=fn)
+        REGISTRY[id] = Check(
+            meta=meta,
+            run=fn,
+            judges_trusted_accounts=judges_trusted_accounts,
+            weighs_privilege=weighs_privilege,
+        )
         return fn
 
     return register

@@ -1,16 +1,15 @@
 """Checks on IAM roles' use and the account's support role (ROLE-015, ROLE-016).
 
-ROLE-015 judges service-linked roles like any other: an unused one usually means
-its service is no longer used, which is worth knowing; the detail says the role is
-service-linked, because such a role is deleted through its service rather than directly.
+ROLE-015 judges service-linked roles too (an unused one usually means an unused service) and
+says so, since such a role is deleted through its service.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.checks.common import SECURITY_HUB_IAM_DOC, age_days, iso, need
 from auditor.checks.registry import CheckContext, check
-from auditor.checks.users import SECURITY_HUB_IAM_DOC, age_days, iso, need
 from auditor.model import ResourceType, Result, Severity, Source, Status
 from auditor.policy import is_aws_policy
 from auditor.snapshot import AuthorizationDetails, Role, Snapshot

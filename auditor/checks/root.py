@@ -1,20 +1,16 @@
-"""Checks on the account's root user (ROOT-001..005).
+"""Checks on the account's root user (ROOT-001..005), every result on the account root ARN.
 
-Root state comes from ``GetAccountSummary`` (keys present, MFA enabled, password present),
-the virtual MFA device list and the credential report's ``<root_account>`` row. Every result
-is about the account, so the resource is the account root ARN. Where the credential report
-is only a source of extra detail (ROOT-001) it is used when present and not required; where
-it is the only source (ROOT-004, ROOT-005) a missing root row is an ERROR, worded for each
-check's own question: some emulators omit the row, and "no row" must read neither as "root
-unused" nor as "no root certificate".
+They read ``GetAccountSummary``, the virtual MFA devices and the credential report's
+``<root_account>`` row. Where the row is the only source (ROOT-004, ROOT-005) a missing row
+is an ERROR worded for the check's own question, never "root unused".
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from auditor.checks.common import SECURITY_HUB_IAM_DOC, age_days, iso, need, problem_result
 from auditor.checks.registry import CheckContext, check
-from auditor.checks.users import SECURITY_HUB_IAM_DOC, age_days, iso, need, problem_result
 from auditor.model import ResourceType, Result, Severity, Source, Status
 from auditor.snapshot import CredentialRow, Snapshot, VirtualMfaDevice
 

@@ -1,16 +1,9 @@
 """Checks on roles' trust policies: who may assume each role, and on what terms (ROLE-001..014).
 
-Every check reads trust through ``auditor.policy.trust`` (one read of each document per
-audit, shared by all fourteen) and judges each role but service-linked ones, whose trust
-AWS owns and nobody can edit. A role gets one FAIL per offending principal of each offending
-statement (qualifier ``statement:N``, with the principal when the statement names several),
-or one PASS saying what was looked at; a role whose trust document could not be fully read
-gets ERROR rather than PASS, since the unreadable statement could be the risky one. Each
-FAIL's evidence quotes the statement (index and JSON), names the principal and what is
-missing or wrong, and carries ``suggested_statement``: the statement corrected, with
-``<PLACEHOLDERS>`` for what only the role's owner knows. ROLE-003, ROLE-004 and ROLE-014
-judge accounts that are neither the audited one nor in ``CheckContext.trusted_account_ids``
-(the configured ids and, when they were read, the Organization's accounts).
+Each judges every role but service-linked ones through ``auditor.policy.trust``: one FAIL per
+offending principal of each offending statement (qualifier ``statement:N``), else ERROR if
+the document could not be fully read, else one PASS. A FAIL's evidence quotes the statement
+and carries ``suggested_statement``, the statement corrected (``auditor.policy.rewrite``).
 """
 
 from __future__ import annotations
@@ -19,11 +12,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from auditor.checks.common import need
 from auditor.checks.registry import CheckContext, check
-from auditor.checks.users import need
 from auditor.model import ResourceType, Result, Severity, Source, Status
 from auditor.policy.document import Condition
 from auditor.policy.privilege import privilege_analysis
+from auditor.policy.rewrite import plain, replace_principal, with_condition, without_ifexists
 from auditor.policy.trust import (
     PRINCIPAL_RESTRICTING_KEYS,
     SOURCE_KEYS,
@@ -234,7 +228,7 @@ def _fail(
     principal = ", ".join(g.principal for g in siblings) if whole_statement else grant.principal
     evidence: dict[str, object] = {
         "statement_index": index,
-        "statement": _plain(grant.statement),
+        "statement": plain(grant.statement),
         "principal": principal,
         "principal_type": grant.principal_type,
         "problem": problem,
@@ -242,7 +236,7 @@ def _fail(
     if missing is not None:
         evidence["missing_condition"] = missing
     evidence.update(extra)
-    evidence["suggested_statement"] = _plain(suggested) if suggested is not None else None
+    evidence["suggested_statement"] = plain(suggested) if suggested is not None else None
     return Result(
         status=Status.FAIL,
         resource_arn=seen.role.arn,
@@ -253,82 +247,6 @@ def _fail(
         resource_type=ResourceType.ROLE,
         severity=severity,
     )
-
-
-# --- writing corrected statements --------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-plain copy (dicts and lists) of a statement as written, for evidence."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _with_condition(raw: Mapping[str, Any], operator: str, key: str, value: str) -> dict[str, Any]:
-    """``raw`` with ``key`` held by ``operator`` to ``value``, replacing whatever held it."""
-    out: dict[str, Any] = _plain(raw)
-    blocks = out.get("Condition")
-    condition: dict[str, Any] = {}
-    if isinstance(blocks, dict):
-        for op, block in blocks.items():
-            if not isinstance(block, dict):
-                condition[op] = block
-                continue
-            kept = {k: v for k, v in block.items() if str(k).lower() != key.lower()}
-            if kept:
-                condition[op] = kept
-    condition.setdefault(operator, {})[key] = value
-    out["Condition"] = condition
-    return out
-
-
-def _without_ifexists(raw: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
-    """``raw`` with ``keys`` moved from ``…IfExists`` / ``ForAllValues:`` to plain operators."""
-    out: dict[str, Any] = _plain(raw)
-    wanted = {k.lower() for k in keys}
-    blocks = out.get("Condition")
-    if not isinstance(blocks, dict):
-        return out
-    condition: dict[str, Any] = {}
-    for op, block in blocks.items():
-        if not isinstance(block, dict):
-            condition[op] = block
-            continue
-        strict = Condition(op, "", ()).base_operator
-        for k, v in block.items():
-            target = strict if str(k).lower() in wanted else op
-            condition.setdefault(target, {})[k] = v
-    out["Condition"] = condition
-    return out
-
-
-def _replace_principal(raw: Mapping[str, Any], grant: TrustGrant, new: str | None) -> Any:
-    """``raw`` with ``grant``'s principal replaced by ``new`` (None: removed).
-
-    None when nothing would be left to trust: the statement should then be deleted.
-    """
-    out: dict[str, Any] = _plain(raw)
-    principal = out.get("Principal")
-    if grant.not_principal or not isinstance(principal, dict):
-        out.pop("NotPrincipal", None)
-        if new is None:
-            return None
-        out["Principal"] = {"AWS": new}
-        return out
-    kind = next((k for k in principal if k == grant.principal_type), grant.principal_type)
-    current = principal.get(kind)
-    values = [current] if isinstance(current, str) else list(current or [])
-    values = [v for v in values if v != grant.principal]
-    if new is not None:
-        values.append(new)
-    if values:
-        principal[kind] = values[0] if len(values) == 1 else values
-    else:
-        principal.pop(kind, None)
-    return out if principal else None
 
 
 def _root_placeholder(seen: _Seen) -> str:
@@ -390,9 +308,9 @@ def _subject_breadth(fed: Federation, grant: TrustGrant) -> Breadth:
 
 def _suggest_oidc(grant: TrustGrant, fed: Federation) -> dict[str, Any]:
     operator, subject = _SUGGESTED_SUBJECT.get(fed.provider, ("StringEquals", "<SUBJECT>"))
-    out = _with_condition(grant.statement, operator, fed.sub_claim, subject)
+    out = with_condition(grant.statement, operator, fed.sub_claim, subject)
     if not is_pinned(grant.conditions, fed.aud_key):
-        out = _with_condition(out, "StringEquals", fed.aud_claim, _suggested_audience(fed))
+        out = with_condition(out, "StringEquals", fed.aud_claim, _suggested_audience(fed))
     return out
 
 
@@ -443,9 +361,9 @@ def wildcard_principal(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
                 notes.append("sts:ExternalId is pinned, but any caller can send it")
             why = f" ({'; '.join(notes)})" if notes else ""
             suggested = (
-                _replace_principal(g.statement, g, _root_placeholder(seen))
+                replace_principal(g.statement, g, _root_placeholder(seen))
                 if g.not_principal
-                else _with_condition(g.statement, "StringEquals", "aws:PrincipalOrgID", "<ORG_ID>")
+                else with_condition(g.statement, "StringEquals", "aws:PrincipalOrgID", "<ORG_ID>")
             )
             yield _fail(
                 seen,
@@ -506,7 +424,7 @@ def wildcard_conditional(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
                 f"{which}. Review that they admit exactly the callers intended, or name those "
                 "principals instead.",
                 problem="wildcard principal restricted only by conditions",
-                suggested=_replace_principal(g.statement, g, _root_placeholder(seen)),
+                suggested=replace_principal(g.statement, g, _root_placeholder(seen)),
                 restricting_conditions=pinned,
             )
 
@@ -546,6 +464,7 @@ def wildcard_conditional(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     ),
     remediation_cli=TRUST_CLI,
     references=(CROSS_ACCOUNT_DOC, PRINCIPAL_DOC),
+    judges_trusted_accounts=True,
 )
 def unknown_account(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each AWS principal of an account neither this one nor trusted."""
@@ -563,7 +482,7 @@ def unknown_account(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
                 "(trusted_account_ids, or the Organization's accounts when they were read). "
                 "If you know and trust it, add it to trusted_account_ids; otherwise remove it.",
                 problem="principal of an account that is not trusted",
-                suggested=_replace_principal(g.statement, g, None),
+                suggested=replace_principal(g.statement, g, None),
                 external_accounts=[account],
             )
 
@@ -602,6 +521,7 @@ def unknown_account(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     ),
     remediation_cli=TRUST_CLI,
     references=(EXTERNAL_ID_DOC, CONFUSED_DEPUTY_DOC),
+    judges_trusted_accounts=True,
 )
 def no_external_id(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each untrusted account's principal with neither ExternalId nor MFA pinned."""
@@ -619,7 +539,7 @@ def no_external_id(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
                 f"({why_not_pinned(g.conditions, 'sts:ExternalId')}).",
                 problem="cross-account principal without a pinned sts:ExternalId",
                 missing="sts:ExternalId",
-                suggested=_with_condition(
+                suggested=with_condition(
                     g.statement, "StringEquals", "sts:ExternalId", "<EXTERNAL_ID>"
                 ),
                 external_accounts=[account],
@@ -692,7 +612,7 @@ def service_confused_deputy(snap: Snapshot, ctx: CheckContext) -> Iterator[Resul
                 f"{'; '.join(notes)}.{note}",
                 problem="service principal without a source condition",
                 missing="aws:SourceAccount",
-                suggested=_with_condition(
+                suggested=with_condition(
                     g.statement, "StringEquals", "aws:SourceAccount", seen.snap.account_id
                 ),
                 severity=Severity.LOW if compute else None,
@@ -941,7 +861,7 @@ def cognito_no_aud(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
                 "an identity from any identity pool, in any AWS account, can assume it.",
                 problem="Cognito identity pool not pinned",
                 missing=fed.aud_claim,
-                suggested=_with_condition(
+                suggested=with_condition(
                     g.statement, "StringEquals", fed.aud_claim, "<IDENTITY_POOL_ID>"
                 ),
             )
@@ -989,7 +909,7 @@ def saml_no_aud(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
                 f"SAML:aud is not pinned ({why_not_pinned(g.conditions, fed.aud_key)}).",
                 problem="SAML audience not pinned",
                 missing="SAML:aud",
-                suggested=_with_condition(
+                suggested=with_condition(
                     g.statement,
                     "StringEquals",
                     "SAML:aud",
@@ -1097,7 +1017,7 @@ def notprincipal_ifexists(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]
 
 
 def _fix_inverted(seen: _Seen, grant: TrustGrant, keys: list[str]) -> dict[str, Any]:
-    out = _without_ifexists(grant.statement, keys)
+    out = without_ifexists(grant.statement, keys)
     if grant.not_principal:
         out.pop("NotPrincipal", None)
         out["Principal"] = {"AWS": _root_placeholder(seen)}
@@ -1141,6 +1061,7 @@ def _assume_action_for(grants: Iterable[TrustGrant]) -> str:
     ),
     remediation_cli=TRUST_CLI,
     references=(PRINCIPAL_DOC, GLOBAL_KEYS_DOC),
+    weighs_privilege=True,
 )
 def account_root(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL (info; high for an admin-equivalent role) for trust in this account's root."""
@@ -1168,7 +1089,7 @@ def account_root(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
                 f"{note}",
                 problem="trust delegated to this account's root",
                 missing="aws:PrincipalArn",
-                suggested=_replace_principal(
+                suggested=replace_principal(
                     g.statement,
                     g,
                     f"arn:{seen.snap.partition}:iam::{seen.snap.account_id}:role/<ROLE_NAME>",
@@ -1226,7 +1147,7 @@ def orphaned_principal(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
                 f"{_where(seen, g)} names {g.principal}, the unique id IAM writes in place of a "
                 f"deleted {kind}'s ARN: the principal it meant no longer exists.",
                 problem="principal is the unique id of a deleted user or role",
-                suggested=_replace_principal(g.statement, g, None),
+                suggested=replace_principal(g.statement, g, None),
             )
 
     return _per_role(
@@ -1262,6 +1183,8 @@ def orphaned_principal(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
         "update-assume-role-policy --policy-document file://trust.json"
     ),
     references=(CROSS_ACCOUNT_DOC, PRINCIPAL_DOC),
+    weighs_privilege=True,
+    judges_trusted_accounts=True,
 )
 def cross_account_privileged(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each untrusted principal that may assume a privileged role."""
@@ -1300,7 +1223,7 @@ def cross_account_privileged(snap: Snapshot, ctx: CheckContext) -> Iterator[Resu
                 f"Role {seen.role.name} is {'; '.join(held)}, and statement "
                 f"{g.statement_index} of its trust policy lets {who} assume it.",
                 problem="privileged role assumable from an untrusted account",
-                suggested=_replace_principal(g.statement, g, None),
+                suggested=replace_principal(g.statement, g, None),
                 external_accounts=[account] if account else ["*"],
                 admin_policies=list(admin),
                 escalation_methods=[m.method for m in methods],

@@ -1,20 +1,10 @@
 """Collect one AWS account into a ``Snapshot``: read-only, few calls, failures as gaps.
 
-``collect`` first asks STS who the credentials belong to (the account id and partition);
-if that fails nothing can be audited and it raises ``CredentialsError``. It then collects
-only the requested sources - a disabled check's data is never fetched - and each source
-that fails becomes a ``Gap`` naming the operation and AWS's error code while the others go
-on, so a missing permission is reported as such and never reads as a clean account. The
-credential report is requested first and fetched last, so AWS builds it while the other
-sources are read. Every API call is counted per operation into ``Snapshot.api_calls``.
-The Organization's member accounts (``Source.ORGANIZATION``) are collected the same way,
-but no check needs them: when ``ListAccounts`` is denied or the account is in no
-Organization, the gap only narrows what counts as trusted, and the analyzer says so in a
-note instead of reporting the audit incomplete. The whole collection runs against a
-deadline (``DEFAULT_DEADLINE``, 900 s): every call and retry checks the time left, each
-client's timeouts are cut to it, and once it has passed the sources not yet read become
-gaps with the error ``DeadlineExceeded`` - a throttled or stalled endpoint makes an
-incomplete audit (exit 3), never one that hangs.
+Only the requested sources are read; each that fails becomes a ``Gap`` naming its operation
+and AWS's error code while the others go on, so a missing permission never reads as a clean
+account. The credential report is requested first and fetched last so AWS builds it
+meanwhile. The whole collection runs against a deadline: sources not read by then become
+``DeadlineExceeded`` gaps, so a stalled endpoint makes an incomplete audit, never a hang.
 """
 
 from __future__ import annotations
@@ -50,6 +40,7 @@ from auditor.collect.session import (
 )
 from auditor.model import Gap, Source
 from auditor.snapshot import Snapshot
+from auditor.sources import SOURCES
 
 __all__ = [
     "DEFAULT_DEADLINE",
@@ -62,34 +53,6 @@ __all__ = [
     "identify",
     "make_session",
 ]
-
-# The operation a source's malformed answer is blamed on.
-_PRIMARY_OPERATION = {
-    Source.CREDENTIAL_REPORT: credential_report.GET,
-    Source.AUTHORIZATION_DETAILS: authorization.OPERATION,
-    Source.ACCOUNT_SUMMARY: account.SUMMARY,
-    Source.PASSWORD_POLICY: account.PASSWORD_POLICY,
-    Source.VIRTUAL_MFA: account.VIRTUAL_MFA,
-    Source.SERVER_CERTIFICATES: account.SERVER_CERTIFICATES,
-    Source.SAML_PROVIDERS: account.SAML_PROVIDERS,
-    Source.OIDC_PROVIDERS: account.OIDC_PROVIDERS,
-    Source.ACCESS_ANALYZER: access_analyzer.DESCRIBE_REGIONS,
-    Source.ORGANIZATION: organization.OPERATION,
-}
-
-# The Snapshot field each source fills.
-_FIELD = {
-    Source.CREDENTIAL_REPORT: "credential_report",
-    Source.AUTHORIZATION_DETAILS: "authorization",
-    Source.ACCOUNT_SUMMARY: "account_summary",
-    Source.PASSWORD_POLICY: "password_policy",
-    Source.VIRTUAL_MFA: "virtual_mfa_devices",
-    Source.SERVER_CERTIFICATES: "server_certificates",
-    Source.SAML_PROVIDERS: "saml_providers",
-    Source.OIDC_PROVIDERS: "oidc_providers",
-    Source.ACCESS_ANALYZER: "access_analyzer",
-    Source.ORGANIZATION: "organization_account_ids",
-}
 
 
 def identify(session: boto3.Session) -> tuple[str, str]:
@@ -136,7 +99,7 @@ class _Collection:
         """Record ``source`` as a ``DeadlineExceeded`` gap if the deadline has passed."""
         if not self.deadline.passed:
             return False
-        operation = _PRIMARY_OPERATION[source]
+        operation = SOURCES[source].operation
         exc = self.deadline.error(operation)
         self.gaps.append(Gap(source, operation, DEADLINE_EXCEEDED, str(exc)))
         return True
@@ -154,18 +117,18 @@ class _Collection:
 
     def store(self, source: Source, value: Any) -> None:
         """Keep a collected source's value in its snapshot field."""
-        self.parts[_FIELD[source]] = value
+        self.parts[SOURCES[source].snapshot_field] = value
         self.sources.add(source)
 
     def fail(self, source: Source, exc: BaseException) -> None:
         """Record a failed source as a gap."""
         if isinstance(exc, ClientError | BotoCoreError):
-            exc = as_source_error(_PRIMARY_OPERATION[source], exc)
+            exc = as_source_error(SOURCES[source].operation, exc)
         if isinstance(exc, SourceError):
             self.gaps.append(Gap(source, exc.operation, exc.error, exc.message, exc.region))
             return
         message = one_line(f"{type(exc).__name__}: {exc}")
-        self.gaps.append(Gap(source, _PRIMARY_OPERATION[source], "MalformedResponse", message))
+        self.gaps.append(Gap(source, SOURCES[source].operation, "MalformedResponse", message))
 
 
 def collect(

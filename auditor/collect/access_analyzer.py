@@ -1,14 +1,9 @@
 """IAM Access Analyzer: which enabled regions have an external-access analyzer.
 
-Analyzers are regional, so this source costs one ``ec2:DescribeRegions`` plus one
-``access-analyzer:ListAnalyzers`` per enabled region. Every region is read at once (a
-thread each, at most ``MAX_WORKERS``), so the source takes as long as its slowest region,
-not the sum of waves of them; boto3 clients are thread-safe, and they are all created up
-front on the calling thread, because sessions are not. ``collect`` gives these clients a
-fail-fast configuration (3 attempts, short timeouts): a region whose call fails becomes a
-regional ``Gap`` within seconds and the other regions' analyzers are kept. Only
-external-access analyzers (``ACCOUNT`` and ``ORGANIZATION``) are kept, since unused- and
-internal-access analyzers do not cover CIS 2.18 / IAM.28.
+Every region is read at once (a thread each, at most ``MAX_WORKERS``) with fail-fast
+clients, all created up front on the calling thread because sessions are not thread-safe; a
+failed region is a regional ``Gap``. Only ``ACCOUNT`` and ``ORGANIZATION`` analyzers count:
+unused- and internal-access ones do not cover CIS 2.18 / IAM.28.
 """
 
 from __future__ import annotations
@@ -20,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from auditor.collect.common import SourceError, as_source_error, guarded
+from auditor.defaults import ACCESS_ANALYZER_MAX_WORKERS
 from auditor.model import Gap, Source
 from auditor.snapshot import AccessAnalyzerState, Analyzer
 
@@ -33,7 +29,7 @@ EXTERNAL_ACCESS_TYPES = frozenset({"ACCOUNT", "ORGANIZATION"})
 # Every region at once for the usual ~17 enabled regions (34 exist in botocore 1.44's
 # "aws" partition: with all opted in, two wait for a free thread). Bounded because an org
 # audit runs up to 64 accounts at once, each with its own pool.
-MAX_WORKERS = 32
+MAX_WORKERS = ACCESS_ANALYZER_MAX_WORKERS
 
 # Where to ask for the region list when the session names no region.
 _PARTITION_HOME = {

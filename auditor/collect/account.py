@@ -1,9 +1,7 @@
 """Account-wide IAM settings: summary, password policy, virtual MFA, certificates, IdPs.
 
-Each function makes one call (or one call per page, asking for the largest page IAM
-allows) and returns the snapshot's typed part. AWS errors leave as ``SourceError`` naming
-the operation, except the one answer that is data rather than failure: ``NoSuchEntity``
-from ``GetAccountPasswordPolicy`` means the account has no password policy.
+One call each (or per page, at the largest page IAM allows). ``NoSuchEntity`` from
+``GetAccountPasswordPolicy`` is data, not failure: the account has no password policy.
 """
 
 from __future__ import annotations

@@ -1,12 +1,8 @@
 """Every user, group, role and managed policy from ``GetAccountAuthorizationDetails``.
 
-One paginated call (up to 1,000 entities a page) returns each principal with its inline
-policies, attached managed policies, group memberships, permissions boundary, tags and -
-for roles - the trust policy and ``RoleLastUsed``; and each managed policy with all its
-versions, of which we keep the default. This replaces the six to nine calls per principal
-that other scanners make. Policy documents arrive decoded by botocore as dicts, but as
-URL-encoded JSON strings on some paths (recorded or hand-built responses), so both are
-accepted.
+One paginated call replaces several calls per principal. Of each managed policy only the
+default version is kept; policy documents are accepted both as dicts (as botocore decodes
+them) and as URL-encoded JSON strings (recorded or hand-built responses).
 """
 
 from __future__ import annotations

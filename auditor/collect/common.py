@@ -1,11 +1,8 @@
 """Helpers every collector shares: turning a failed AWS call into a ``SourceError``.
 
-A collector wraps each AWS call in ``guarded("iam:GetAccountSummary")``. Whatever goes
-wrong inside - an error answer from AWS, an unreachable endpoint, a timeout, missing
-credentials - leaves the block as one ``SourceError`` that names the operation as an IAM
-policy action and carries AWS's error code, so ``collect`` can record a ``Gap`` and carry
-on with the next source. Messages are squeezed onto one short line because they end up in
-reports and terminals.
+Whatever fails inside ``guarded("iam:GetAccountSummary")`` (an AWS error, no endpoint, a
+timeout, no credentials) leaves as one ``SourceError`` naming the action and AWS's error
+code, with its message squeezed onto one short line for reports and terminals.
 """
 
 from __future__ import annotations

@@ -1,16 +1,9 @@
 """The IAM credential report: generate it, wait for it, download it and parse the CSV.
 
-One report describes every user's password, MFA, access keys and signing certificates,
-plus the root user, in two API calls and a few polls - this is why iam-auditor needs no
-per-user calls. AWS builds the report asynchronously: ``CredentialReportJob`` starts the
-generation early (``start``), lets the other sources be collected meanwhile, and then
-polls with exponential back-off inside a bounded total wait (``result``). AWS serves a
-cached report for up to four hours; a downloaded report older than that which this run did
-not itself cause to be generated is regenerated once (the analyzer notes any that stays
-old). Parsing looks columns up by header name and never crashes on a cell: a value it
-cannot read, a row of the wrong length, a missing column or a date where AWS always writes
-one left empty becomes a note in that row's ``problems``, so checks report ERROR for that
-user instead of guessing; columns it does not know are listed in ``ignored_columns``.
+``CredentialReportJob`` starts the generation early so other sources are read meanwhile,
+then polls within a bounded wait. Parsing never crashes on a cell: anything unreadable
+becomes a note in that row's ``problems``, so the checks report ERROR for that user instead
+of guessing.
 """
 
 from __future__ import annotations

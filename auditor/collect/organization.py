@@ -1,13 +1,8 @@
 """The AWS Organization's member accounts, which the trust checks count as trusted.
 
-``organizations:ListAccounts`` (paginated, 20 accounts a page) answers only in the
-Organization's management account or a delegated administrator account; elsewhere it fails
-with ``AccessDeniedException``, and in an account outside any Organization with
-``AWSOrganizationsNotInUseException``. Those failures are ordinary here: the source is
-optional, so ``collect`` records them as a gap that no check depends on and the analyzer
-turns into a note (only ``trusted_account_ids`` then count as trusted). Only ACTIVE
-accounts are returned: a suspended or closing account is on its way out of the
-Organization and should not make anyone's trust in it look safe.
+The source is optional: outside the management or a delegated administrator account
+``ListAccounts`` fails, which becomes a gap no check depends on and a note. Only ACTIVE
+accounts are returned: a suspended or closing one should not make trust in it look safe.
 """
 
 from __future__ import annotations

@@ -1,20 +1,9 @@
 """Credentials, client configuration and API-call accounting for the collectors.
 
-``make_session`` builds the boto3 session an audit runs with: a named profile or the
-environment, optionally narrowed to an assumed role. Clients are created with
-``CLIENT_CONFIG`` (adaptive retries, 11 attempts a call, bounded timeouts) - except the
-per-region Access Analyzer listing, whose ``FAIL_FAST_CONFIG`` gives up after 3 attempts
-with short timeouts - and never with an explicit endpoint, so boto3's own
-``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_<SERVICE>`` settings keep working.
-``CallRecorder`` hooks the session's event system and counts calls per operation
-(``iam:GetCredentialReport``) so the benchmark and the tests can prove how few calls an
-audit makes and that every one of them is on the read-only allow-list. ``Deadline`` bounds
-a whole collection: once it has passed, every further call and retry of the session's
-clients fails at once with ``DeadlineExceeded``, and ``bounded_config`` keeps a single
-call's timeouts within the time that is left. Two helpers keep a large account's collection
-lean: ``read_timestamps_fast`` reads AWS's ISO 8601 timestamps with the standard library
-instead of dateutil, and ``forget_service_models`` frees the botocore models once a
-session's collection is done.
+Clients get ``CLIENT_CONFIG`` (or ``FAIL_FAST_CONFIG`` for the per-region Access Analyzer
+calls) and never an explicit endpoint, so boto3's ``AWS_ENDPOINT_URL*`` settings keep working.
+``CallRecorder`` counts calls per operation so tests and benchmarks can prove how few an audit
+makes; once a ``Deadline`` passes, every further call and retry fails at once.
 """
 
 from __future__ import annotations
@@ -46,6 +35,8 @@ from botocore.exceptions import (
 from botocore.utils import parse_timestamp as botocore_parse_timestamp
 
 from auditor.collect.common import error_code, error_message
+from auditor.defaults import DEADLINE_SECONDS
+from auditor.errors import AuditorError
 
 if TYPE_CHECKING:
     from botocore.model import OperationModel
@@ -72,9 +63,9 @@ FAIL_FAST_CONFIG = CLIENT_CONFIG.merge(
     )
 )
 
-# How long one collection may take by default: AWS Lambda's longest run, so an audit
-# either finishes or says what it could not read well before anyone wonders if it hangs.
-DEFAULT_DEADLINE = 900.0
+# How long one collection may take by default: an audit either finishes or says what it
+# could not read well before anyone wonders if it hangs.
+DEFAULT_DEADLINE = float(DEADLINE_SECONDS)
 DEADLINE_EXCEEDED = "DeadlineExceeded"
 
 # The first call of an audit (and assuming a role) says whether the credentials work at
@@ -223,7 +214,7 @@ def bounded_config(base: Config, remaining: float) -> Config:
     return base.merge(Config(connect_timeout=connect, read_timeout=read))
 
 
-class CredentialsError(Exception):
+class CredentialsError(AuditorError):
     """Nothing can be audited with these credentials; ``str()`` is one line for the CLI.
 
     Raised for an unknown profile, missing, expired or rejected credentials, a role that

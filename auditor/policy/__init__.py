@@ -1,9 +1,4 @@
-"""IAM policy analysis: one reading of IAM's loose JSON for every check.
-
-``document`` normalises any policy document into frozen statements and matches actions
-and resources as IAM does; ``principals`` resolves what a user, group or role holds. The
-checks import from this package, never from boto3.
-"""
+"""IAM policy analysis: the one reading of IAM's loose JSON that every check goes through."""
 
 from __future__ import annotations
 

@@ -1,16 +1,9 @@
 """IAM policy documents: normalisation, wildcard matching and statement evaluation.
 
-Every policy question the checks ask goes through here, so that "does this grant ``*:*``",
-"which policies does alice hold" and, later, trust-policy and privilege-escalation analysis
-share one reading of IAM's loose JSON. ``parse_policy`` turns any document (``Statement``
-a dict or a list, ``Action`` a string or a list, ``Principal`` ``"*"`` or a dict) into a
-``Policy`` of frozen ``Statement``s and never raises: a statement it cannot read is recorded
-in ``Policy.problems`` and left out, because a crash on one hostile policy would blind the
-whole audit. Action patterns match case-insensitively with ``*`` and ``?`` as IAM does;
-a *required* action may itself be a pattern (``iam:Put*``), meaning "all of them".
-``PolicyEngine`` resolves what a user, group or role holds (inline, attached, and for a
-user its groups'; permissions boundaries never grant) and caches parsed documents, so an
-account of thousands of principals sharing one managed policy parses it once.
+``parse_policy`` turns any document - a mapping or JSON text, ``Statement`` a dict or a
+list - into a ``Policy`` of frozen ``Statement``s and never raises: a statement it cannot
+read is left out and named in ``Policy.problems``, since one hostile policy must not blind
+the audit. Actions match case-insensitively with ``*`` and ``?``, as IAM matches them.
 """
 
 from __future__ import annotations
@@ -303,7 +296,7 @@ def parse_policy(document: object) -> Policy:
     unreadable ``Condition`` must not be taken for an unconditional one.
     """
     problems: list[str] = []
-    doc = _as_mapping(document, problems)
+    doc = as_mapping(document, problems)
     if doc is None:
         return Policy(problems=tuple(problems))
     version = doc.get("Version")
@@ -326,7 +319,9 @@ def parse_policy(document: object) -> Policy:
     return Policy(tuple(statements), tuple(problems), _str_or_none(version))
 
 
-def _as_mapping(document: object, problems: list[str]) -> Mapping[str, Any] | None:
+def as_mapping(document: object, problems: list[str]) -> Mapping[str, Any] | None:
+    """``document`` decoded as ``parse_policy`` decodes it; None (with ``problems`` saying
+    why) when it is no JSON object."""
     if isinstance(document, Mapping):
         return document
     if isinstance(document, (str, bytes)):

@@ -1,11 +1,8 @@
 """Per-snapshot caches of the policy analyses: is one held, and dropping it.
 
-The privilege analysis, the trust analysis and the attack graph are each cached by the
-identity of the ``AuthorizationDetails`` they were built from (``id(details)`` as the key,
-the details object itself first in the entry so a recycled id never matches), under a lock
-because an Organization run analyses accounts on several threads. ``auditor.analyze`` drops
-what it built once the findings are made, so a large account's parsed policies do not stay
-in memory while reports are written.
+Each analysis is keyed by ``id(details)`` with the details object first in the entry (so a
+recycled id never matches), under a lock, since an Organization run analyses accounts on
+several threads.
 """
 
 from __future__ import annotations

@@ -1,9 +1,5 @@
-"""Which policies a user, group or role holds, and what they add up to.
-
-``effective_documents`` resolves a principal's inline and attached policies (for a user,
-also its groups'; permissions boundaries never grant). ``PolicyEngine`` caches parsed
-documents so an account of thousands of principals sharing one managed policy parses it
-once, and answers "does this principal hold full admin" and "is this action allowed".
+"""Which policies a user, group or role holds (for a user, its groups' too; boundaries never
+grant), and ``PolicyEngine``, which parses each shared document once.
 """
 
 from __future__ import annotations

@@ -1,29 +1,11 @@
 """Privilege analysis: what a principal effectively holds, admin-equivalence, escalation.
 
-A principal's *effective* permissions are the ``Allow`` statements of everything it holds
-(inline and attached managed policies' default versions; for a user, its groups' too), minus
-explicit ``Deny``, limited by its permissions boundary. Only *unconditional* statements
-count, so the answer is certain rather than hopeful: a conditional Allow may not apply (the
-catalog's admin rule says "with no condition"), and a conditional Deny may not apply either,
-so it never subtracts. A permissions boundary never grants; when its document was collected
-it limits (an action must be allowed by the identity policies *and* the boundary, whose
-unconditional Denies subtract too); a boundary whose document is unknown is ignored, which
-can only over-state what the principal holds. Policies known only by ARN grant nothing,
-except ``AdministratorAccess``, whose document is fixed. *Admin-equivalent* (see
-docs/architecture.md) is an unconditional Allow on ``*`` of ``*`` / ``*:*``, of ``iam:*`` or of
-``NotAction`` (everything but a list), or ``AdministratorAccess`` attached - unless a Deny
-takes the whole grant away; a Deny of part of it does not (an administrator barred from
-billing is still one, and ``*`` minus some actions is the ``NotAction`` form). *Privilege
-escalation* matches the methods of ``data/privesc_methods.json``: a principal matches a
-method when it effectively holds every action of it on a *broad* resource, ``*`` or a
-pattern covering every resource of a type (``arn:aws:iam::*:user/*``); a grant on named
-resources or a path is not counted, since telling a harmless self-service grant
-(``user/${aws:username}``) from a dangerous one needs more than the policy text.
-Admin-equivalent principals are "admin", never "escalating". Everything is cached per
-``AuthorizationDetails`` (``privilege_analysis``): each document is parsed and compiled once
-into bit sets over the ~120 actions the methods name, with action patterns indexed by
-service, so thousands of principals sharing AWS managed policies cost one pass over each
-distinct policy, not one per principal.
+Only unconditional statements count, so answers are certain: effective permissions are the
+unconditional Allows of everything the principal holds, minus unconditional Denies, limited
+by a collected permissions boundary (which never grants). Admin-equivalent and escalation
+follow docs/architecture.md and ``data/privesc_methods.json`` (an escalation needs every
+action of a method on a broad resource). Documents are compiled once per
+``AuthorizationDetails`` into bit sets over the actions the methods name.
 """
 
 from __future__ import annotations

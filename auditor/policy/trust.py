@@ -1,21 +1,10 @@
 """Trust policies: who may assume a role, and whether its conditions really restrict them.
 
-``read_trust`` turns a role's trust document into ``TrustGrant``s, one per principal of each
-``Allow`` statement whose action reaches ``sts:AssumeRole``, ``…WithWebIdentity`` or
-``…WithSAML`` (``sts:TagSession`` alone grants nothing; ``Deny`` statements never grant;
-``Allow`` + ``NotPrincipal`` grants everyone it does not name, so it is read as ``"*"``).
-A bare 12-digit id is that account's root; ``"*"``, ``{"AWS": "*"}`` and an ARN with a
-wildcard account all mean "any AWS principal". ``is_pinned`` answers the question every
-trust check asks - is this condition key held to a specific value by an operator that a
-request cannot skip? - with the catalog's rules: keys are case-insensitive, a ``ForAnyValue:``
-prefix is read as the plain operator, an ``…IfExists`` operator never pins (it passes when
-the key is absent), and neither does a value that names no one (``*``, ``repo:*``, an ARN
-with a wildcard account). ``ForAllValues:`` does not pin either: IAM evaluates it to true
-when the key is absent, the same hole ``IfExists`` leaves. OIDC ``sub`` values are graded by
-``subject_breadth`` (one workload, one repository, a whole organisation, or anyone), knowing
-the claim formats of GitHub, GitLab, Terraform Cloud, Buildkite, CircleCI and EKS.
-Nothing here raises on a document of unexpected shape; ``TrustAnalysis`` reads each role's
-trust once per audit for all the checks that ask.
+``read_trust`` gives one ``TrustGrant`` per principal of each ``Allow`` statement reaching an
+``sts:AssumeRole*`` action (``NotPrincipal`` is read as ``"*"``). ``is_pinned`` asks whether a
+key is held to a specific value by an operator a request cannot skip (``…IfExists`` and
+``ForAllValues:`` never pin); ``subject_breadth`` grades OIDC subjects by provider. Nothing
+here raises on an unexpected shape; ``TrustAnalysis`` reads each role's trust once per audit.
 """
 
 from __future__ import annotations
@@ -24,14 +13,13 @@ import enum
 import json
 import re
 import threading
-import urllib.parse
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.names import is_account_id, is_unique_id
-from auditor.policy.document import Condition, Effect, Policy, Statement, parse_policy
+from auditor.policy.document import Condition, Effect, Policy, Statement, as_mapping, parse_policy
 from auditor.policy.memo import forget, is_cached
 from auditor.snapshot import AuthorizationDetails, Role
 
@@ -561,7 +549,8 @@ class TrustPolicy:
 
 def read_trust(document: object) -> TrustPolicy:
     """Read a trust document (a mapping or JSON text); never raises."""
-    mapping = _as_mapping(document)
+    # Decoded here too, so statement indexes line up with the raw statements in evidence.
+    mapping = as_mapping(document, [])
     policy = parse_policy(mapping if mapping is not None else document)
     raw = mapping.get("Statement") if mapping is not None else None
     entries: list[Any] = [raw] if isinstance(raw, Mapping) else raw if isinstance(raw, list) else []
@@ -597,23 +586,6 @@ def read_trust(document: object) -> TrustPolicy:
                 TrustGrant(principal_type=p.kind, principal=p.value, account_id=account, **common)
             )
     return TrustPolicy(tuple(grants), policy)
-
-
-def _as_mapping(document: object) -> Mapping[str, Any] | None:
-    # The same decoding parse_policy applies, kept here so statement indexes line up with
-    # the raw statements quoted in evidence.
-    if isinstance(document, Mapping):
-        return document
-    if isinstance(document, (str, bytes)):
-        text = document.decode("utf-8", "replace") if isinstance(document, bytes) else document
-        if text.lstrip().startswith("%"):
-            text = urllib.parse.unquote(text)
-        try:
-            loaded = json.loads(text)
-        except (ValueError, RecursionError):
-            return None
-        return loaded if isinstance(loaded, Mapping) else None
-    return None
 
 
 def trust_grants(role: Role) -> tuple[TrustGrant, ...]:

@@ -1,21 +1,9 @@
 """Renderers: a ``Report`` in, file contents out; they never open files.
 
-``render(report, formats, options)`` is what the CLI, the Lambda handler and the
-Organization runner call; a sink (``auditor.sink``) then writes the returned mapping. It is
-lazy: each file name maps to a producer (``Producer``), a callable that renders that file
-as a stream of byte chunks when the sink calls it, so a file is written a few hundred
-findings at a time and never held whole, and nothing of a format not asked for is
-rendered. The renderers import their heavy libraries only when they render (pandas for
-CSV, Jinja for the HTML pages), so importing this package costs little.
-``as_bytes`` turns such a mapping into whole files, for tests and small callers.
-
-Each format lives in its own module, with a ``stream_<format>`` generator and a
-``render_<format>`` that joins it: ``json_report``, ``csv_report`` and ``html_report``
-(the default three), ``cis`` (the CIS compliance export, two small files per benchmark,
-``cis_files``), ``ocsf`` (OCSF Detection Findings for a SIEM) and ``asff`` (AWS Security
-Finding Format for Security Hub). ``RenderOptions`` carries what some formats need beyond
-the report: which benchmark versions the CIS export covers, and the region ASFF's product
-ARN and OCSF's cloud object name.
+``render`` maps each requested file name to a ``Producer`` that yields the file's bytes a few
+hundred findings at a time when a sink (``auditor.sink``) writes it, so no file is held whole
+and a format nobody asked for is neither rendered nor imported. Each format's module has a
+``stream_<format>`` generator; ``as_bytes`` joins the producers for tests.
 """
 
 from __future__ import annotations
@@ -25,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 
+from auditor.errors import UsageError
 from auditor.model import Report
 from auditor.report.asff import stream_asff
 from auditor.report.cis import DEFAULT_BENCHMARK, cis_files
@@ -96,15 +85,15 @@ def parse_formats(text: str) -> tuple[Format, ...]:
     valid = ", ".join(f.value for f in Format)
     names = [part.strip().lower() for part in text.split(",")]
     if not any(names):
-        raise ValueError(f"no report format given; expected a comma-separated list of {valid}")
+        raise UsageError(f"no report format given; expected a comma-separated list of {valid}")
     formats: list[Format] = []
     for name in names:
         if not name:
-            raise ValueError(f"empty report format in {text!r}; expected names from {valid}")
+            raise UsageError(f"empty report format in {text!r}; expected names from {valid}")
         try:
             fmt = Format(name)
         except ValueError:
-            raise ValueError(f"unknown report format {name!r}; expected one of {valid}") from None
+            raise UsageError(f"unknown report format {name!r}; expected one of {valid}") from None
         if fmt not in formats:
             formats.append(fmt)
     return tuple(formats)

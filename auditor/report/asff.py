@@ -1,30 +1,8 @@
-"""Security Hub's format: ``report.asff.json``, a JSON array of AWS Security Finding Format
-findings, each ready for ``BatchImportFindings`` (``auditor.securityhub`` sends them).
+"""Security Hub's format: ``report.asff.json``, findings ready for ``BatchImportFindings``.
 
-Findings are imported through the account's own custom-integration product,
-``arn:{partition}:securityhub:{region}:{account}:product/{account}/default``, which every
-Security Hub account has; no partner integration is needed. Each finding's ``Id`` is built
-from the stable ``finding_id``, so a later run updates the same Security Hub finding: a key
-rotated since the last run turns the finding's ``Compliance.Status`` from ``FAILED`` to
-``PASSED`` instead of leaving a stale failure behind. That is also why PASS findings are
-exported, not only failures.
-
-Field choices:
-
-- ``GeneratorId`` is ``iam-auditor/CHECK-ID``; ``Types`` name CIS AWS Foundations Benchmark
-  when the check maps to a CIS control, AWS Security Best Practices otherwise.
-- ``Severity.Label``: critical, high, medium, low as such, info as ``INFORMATIONAL``;
-  ``Severity.Original`` keeps our word. Also set in ``FindingProviderFields``, which is
-  where Security Hub takes a provider's severity and types from.
-- ``Compliance.Status``: PASS -> ``PASSED``, FAIL -> ``FAILED``, ERROR -> ``WARNING``
-  (the check could not look: never shown as passed, see docs/architecture.md, hard rule 2).
-  ``RelatedRequirements`` name each mapped control as ``<standard>/<id>``, at most 32.
-- ``Workflow.Status`` is ``NEW``, or ``SUPPRESSED`` for a muted finding; ``RecordState``
-  is ``ACTIVE``.
-- ``Title`` (256), ``Description`` (1024) and ``Remediation.Recommendation.Text`` (512)
-  are cut to Security Hub's limits, with an ellipsis, never inside a character.
-- Resource types are ASFF's (``AwsIamUser``, ``AwsIamRole``, ``AwsAccount``...); kinds ASFF
-  has no type for (server certificates, regions) are ``Other``.
+Each finding's ``Id`` comes from the stable ``finding_id``, so a later run updates the same
+Security Hub finding (a fixed one turns ``PASSED``), which is why PASS findings are exported
+too. The field mapping and Security Hub's length limits are in docs/architecture.md.
 """
 
 from __future__ import annotations

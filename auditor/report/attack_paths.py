@@ -1,30 +1,10 @@
-"""The HTML report's "Attack paths" section: who reaches administrator through whom, drawn.
+"""The HTML report's "Attack paths" section: PERM-010's paths to administrator, laid out.
 
-PERM-010 emits one FAIL per principal or entry point that can become an administrator of
-the account through other principals; its evidence holds the path (``evidence["path"]``:
-start, nodes, hops with their reason, certainty and the statements critical to them) and
-the account-wide cheapest cut (``evidence["cut"]``). ``attack_paths_view(report)`` turns
-those findings into what the template draws: the union of every path's hops, deduplicated,
-laid out left to right (starting principals and outside entry points, the principals they
-pass through, ``admin``), plus the cut and a table of paths.
-
-Everything is computed here, in Python, so the drawing is deterministic (one report always
-renders the same bytes), needs no script and no layout library, and the template only
-writes numbers and escaped text into SVG elements. Names are attacker-controlled: they
-reach the page only through Jinja's autoescaping, and control or format characters (a bidi
-override could make one name read as another) are shown as ``?``.
-
-Scale: an account of 5,000 users can have thousands of paths. A column with more than
-``MAX_PER_COLUMN`` principals draws principals sharing the same kind and the same next
-hops as one node ("37 users", members listed under the drawing), and past that cap the
-smallest such groups fold into one "N more" node; at most ``MAX_EDGES`` edges are drawn
-and the page says how many were left out. The table of paths writes ``TABLE_ROWS`` rows;
-every path is also a failing finding, which the page's filters page through.
-
-Evidence from an older or newer PERM-010, or a broken one, degrades instead of failing the
-report: bare node ids are read for their kind (``account:``, ``oidc:``, an ARN's
-``:user/``), a path without hops is drawn as its start reaching ``admin``, and a finding
-without a path at all still gets its row, from the finding itself.
+Everything is computed here from the findings' evidence, so one report always draws the same
+bytes and the template only writes numbers and escaped text into SVG. Past
+``MAX_PER_COLUMN`` principals a column groups those sharing kind and next hops, and at most
+``MAX_EDGES`` edges are drawn; evidence of an older, newer or broken PERM-010 degrades to a
+simpler drawing instead of failing the report.
 """
 
 from __future__ import annotations

@@ -1,28 +1,8 @@
-"""The CIS compliance export: ``cis-7.0.csv`` and ``cis-7.0.html`` (and ``cis-5.0.*``).
+"""The CIS compliance export: ``cis-<version>.csv`` and ``.html``, one row per control.
 
-A compliance owner files evidence per control of the benchmark, not a list of findings.
-This module turns a ``Report`` into one row per control of the Identity and Access
-Management section of the CIS AWS Foundations Benchmark: every control the benchmark
-lists there, automated and manual, from the catalog in ``auditor/data/
-cis_aws_foundations.json`` (id, title, profile level, the benchmark's assessment status).
-
-Which checks cover a control is not kept in the catalog: it comes from the checks' own
-``cis_7`` / ``cis_5`` mappings (every check in the registry, plus any the report knows), so
-the catalog and the checks cannot disagree. A control's status follows ``control_status``:
-
-- ``FAIL``    some covering check has an unmuted FAIL finding;
-- ``ERROR``   otherwise, some covering check could not look (an ERROR finding);
-- ``NOT RUN`` otherwise, some covering check was not run (disabled in the config or left
-  out by ``--checks``): nothing failed, but the control was not fully judged;
-- ``PASS``    every covering check ran and none failed or erred (muted failures are
-  counted apart and named in the notes);
-- ``MANUAL``  no check covers the control: a person attests it (the row says what to).
-
-The CSV is tidy: one header line, then one row per control, the run's context (benchmark,
-account, time, tool version, whether the audit was complete) repeated in the last columns
-so that ``pandas.read_csv`` or a spreadsheet filter never loses it. Encoding, line ends and
-formula neutralising follow ``csv_report``. The HTML page uses the report's Jinja
-environment and stylesheet with a hash-based Content-Security-Policy and runs no script.
+Controls come from ``auditor/data/cis_aws_foundations.json``; which checks cover each comes
+from the checks' own ``cis_7`` / ``cis_5`` mappings, never from that file, so the two cannot
+disagree. ``control_status`` is the status rule the README states.
 """
 
 from __future__ import annotations
@@ -36,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from auditor.errors import UsageError
 from auditor.model import CheckMeta, Finding, Report, Status
 from auditor.report.common import utc_timestamp
 from auditor.report.csv_report import neutralise
@@ -79,7 +60,7 @@ class Assessment(enum.Enum):
 
 
 class ControlStatus(enum.Enum):
-    """A control's verdict in the export (see the module docstring for the rule)."""
+    """A control's verdict in the export (``control_status`` is the rule)."""
 
     PASS = "PASS"  # noqa: S105 (a status, not a password)
     FAIL = "FAIL"
@@ -179,7 +160,7 @@ def benchmark(key: str) -> Benchmark:
         return benchmarks()[key]
     except KeyError:
         valid = ", ".join(benchmarks())
-        raise ValueError(f"unknown compliance benchmark {key!r}; expected one of {valid}") from None
+        raise UsageError(f"unknown compliance benchmark {key!r}; expected one of {valid}") from None
 
 
 def parse_compliance(text: str) -> tuple[str, ...]:
@@ -190,11 +171,11 @@ def parse_compliance(text: str) -> tuple[str, ...]:
     valid = ", ".join(benchmarks())
     names = [part.strip().lower() for part in text.split(",")]
     if not any(names):
-        raise ValueError(f"no compliance benchmark given; expected names from {valid}")
+        raise UsageError(f"no compliance benchmark given; expected names from {valid}")
     keys: list[str] = []
     for name in names:
         if not name:
-            raise ValueError(f"empty compliance benchmark in {text!r}; expected names from {valid}")
+            raise UsageError(f"empty compliance benchmark in {text!r}; expected names from {valid}")
         benchmark(name)
         if name not in keys:
             keys.append(name)

@@ -1,9 +1,7 @@
 """Helpers every renderer shares: finding order, UTC timestamps, JSON-safe evidence.
 
-The renderers must agree on what comes first and on how a time or a piece of evidence
-is spelled, or the JSON, CSV and HTML of one run would tell slightly different stories;
-the terminal summary and the HTML banner agree through ``check_errors`` on why an audit
-is incomplete. Everything here is pure: values in, values out.
+The JSON, CSV and HTML of one run must agree on order and on how a time or evidence is
+spelled, and the terminal and HTML on why an audit is incomplete (``check_errors``). Pure.
 """
 
 from __future__ import annotations
@@ -39,10 +37,8 @@ _GROUP_PASS = 3
 
 
 def utc_timestamp(moment: datetime) -> str:
-    """``YYYY-MM-DDTHH:MM:SSZ`` in UTC; a naive datetime is taken to be UTC already."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return moment.strftime(TIMESTAMP_FORMAT)
+    """``YYYY-MM-DDTHH:MM:SSZ`` in UTC (the model's times are all timezone-aware)."""
+    return moment.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
 
 
 def optional_utc_timestamp(moment: datetime | None) -> str | None:

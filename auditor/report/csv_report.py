@@ -1,21 +1,8 @@
 """The spreadsheet report: ``report.csv``, one row per finding, in report order.
 
-Encoding: UTF-8 *with* a byte-order mark. Without the BOM, Excel opens the file as the
-local ANSI code page and mangles every non-ASCII character (the ellipsis of a truncated
-key id, names in other scripts); with it, Excel, LibreOffice, pandas
-(``read_csv``) and Python's ``csv`` module with ``encoding="utf-8-sig"`` all read it
-correctly. Scripts that read raw bytes must skip the three bytes ``EF BB BF``. Rows end
-in CRLF (RFC 4180).
-
-Every string cell is neutralised against formula injection (OWASP): a cell that begins
-with ``=``, ``+``, ``-``, ``@``, tab or carriage return, or that begins with one of
-``= + - @`` after leading whitespace, gets a leading ``'`` so a spreadsheet shows it as
-text instead of evaluating it. IAM names, tags, descriptions and policy values are
-attacker-controllable, so this applies to every column, evidence and detail included.
-
-``stream_csv`` writes the file a few hundred rows at a time (a small DataFrame each), so a
-60,000-finding report never has its rows or its text whole in memory; pandas is imported
-only when a CSV is actually written.
+UTF-8 with a BOM and CRLF rows, every string cell neutralised against formula injection
+(``neutralise``), since any IAM string may be an attacker's. ``stream_csv`` writes a small
+DataFrame a few hundred rows at a time, and pandas is imported only when a CSV is written.
 """
 
 from __future__ import annotations

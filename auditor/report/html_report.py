@@ -128,7 +128,7 @@ def environment(directory: Path | None = None) -> jinja2.Environment:
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One finding as the template shows it: evidence pre-serialised, fix only if unusual.
+    """One finding as the template shows it, evidence pre-serialised.
 
     ``severity_note`` says why the severity differs from the check's ("raised from medium:
     ..."), empty when it does not. ``evidence`` is empty for an unmuted PASS row: the page
@@ -137,7 +137,6 @@ class Row:
 
     finding: Finding
     evidence: str
-    own_remediation: bool
     severity_note: str
 
 
@@ -146,9 +145,7 @@ class CheckLine:
     """One line of the per-check table, and the heading of the check's PASS group.
 
     ``remediation`` is the fix as the check's metadata words it for the console (or, for a
-    check known only from its findings, the findings' own remediation). ``usual_fix`` is
-    the remediation its findings carry (the first one's); a finding that says something
-    else repeats its own inline.
+    check known only from its findings, the findings' own remediation).
     """
 
     id: str
@@ -159,7 +156,6 @@ class CheckLine:
     remediation_cli: str = ""
     references: tuple[str, ...] = ()
     mappings: tuple[tuple[str, str], ...] = ()
-    usual_fix: str | None = None
     passed: int = 0
     failed: int = 0
     errors: int = 0
@@ -221,8 +217,6 @@ def check_lines(checks: Iterable[CheckMeta], findings: Iterable[Finding]) -> lis
                 remediation=finding.remediation,
                 mappings=mapping_lines(finding.compliance),
             )
-        if line.usual_fix is None:
-            line.usual_fix = finding.remediation
     return list(lines.values()) + sorted(extra.values(), key=lambda c: c.id)
 
 
@@ -535,7 +529,9 @@ def _data_rows(
             if group.status != Status.PASS.value:
                 item += [
                     row.evidence,
-                    f.remediation if row.own_remediation else "",
+                    # Slot 7, a finding's own fix, stays empty: the analyzer words the fix
+                    # once per check, and the check table shows it.
+                    "",
                     row.severity_note,
                 ]
                 if f.muted:
@@ -561,7 +557,6 @@ def _context(report: Report) -> dict[str, Any]:
             finding=finding,
             # Most findings pass, and a PASS row never shows its evidence: not made at all.
             evidence="" if passed else _row_evidence(finding),
-            own_remediation=finding.remediation != line.usual_fix,
             severity_note=_severity_note(finding),
         )
         if finding.muted:

@@ -1,17 +1,9 @@
 """Reading ``report.json`` of any schema this build knows, as schema_version 1 shaped it.
 
-Everything that consumes a report file - ``iam-auditor diff``, ``audit --baseline``, the
-Lambda's baseline and the Organization summary rebuilt from members' reports - goes
-through ``read_report``: a parsed report.json of schema_version 1 (earlier versions of
-iam-auditor) or 2 (this one) in, the version-1 view out. Version 2 says each check's
-metadata once and each finding only what differs from its check (see
-``auditor.report.json_report``); expanding it gives every finding's seventeen keys back,
-in report order, so a reader never needs to know which version it was given.
-
-Files may be old, hand-edited or of another tool's making, so the header and the shape of
-a version-2 file are validated on the way, and every problem is a ``ReportError`` whose
-one line starts with the file (``source``) and says what is wrong. A version this build
-does not know is refused by name, with the versions it reads.
+Every consumer of a report file (``diff``, ``--baseline``, the Lambda, the org summary) goes
+through ``read_report``, so none needs to know which version it was given. Files may be old,
+hand-edited or another tool's, so the shape is validated and each problem is a one-line
+``ReportError`` naming the file.
 """
 
 from __future__ import annotations
@@ -22,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from auditor.console import inert
+from auditor.errors import AuditorError
 from auditor.model import Score, Severity, Status, joined_remediation
 from auditor.report.json_report import name_from_arn
 
@@ -40,7 +33,7 @@ _CHECK_TEXT = ("id", "slug", "title", "resource_type", "remediation", "remediati
 _FROM_ENTRY = ("slug", "title", "severity", "type", "remediation", "compliance", "base_severity")
 
 
-class ReportError(ValueError):
+class ReportError(AuditorError, ValueError):
     """A report.json cannot be read; the message is one line for people, naming the file."""
 
 

@@ -1,19 +1,9 @@
 """The machine-readable report: ``report.json``, schema_version 2 (docs/architecture.md).
 
-A report says each check's metadata once, in ``checks``, and each finding only what its
-check does not already say: ``findings`` is an object keyed by check id, in the order of
-``checks``, each value that check's findings in report order, one compact JSON object a
-line. A finding always has ``id`` (the stable finding_id), ``status``, ``arn`` and
-``detail``; every other key appears only when it differs from what its check entry (or its
-ARN) gives: ``type`` (resource type), ``name`` (resource name, when not ``name_from_arn``
-of the ARN), ``evidence`` (when non-empty), ``severity`` and ``severity_reason`` (when
-they differ from the check entry's, e.g. raised by the context rule), ``muted`` and
-``mute_reason``. A check entry's ``severity`` is the severity the run gave the check (the
-catalog's, or the one ``[checks.ID] severity`` set, with ``catalog_severity`` and the
-reason beside it). ``auditor.report.json_read.read_report`` expands a report back to the
-complete findings of schema_version 1, which ``finding_to_dict`` still describes; nothing
-is dropped, only said once. Key order is fixed by construction, so the same report always
-renders to the same bytes, and ``stream_json`` yields it a line at a time.
+Each check's metadata is said once, in ``checks``, and each finding only what its check entry
+or its ARN does not give; ``json_read.read_report`` expands it back to version 1's findings.
+Key order is fixed by construction, so one report always renders to the same bytes, and
+``stream_json`` yields it a line at a time.
 """
 
 from __future__ import annotations

@@ -1,33 +1,13 @@
 """The SIEM format: ``report.ocsf.json``, a JSON array of OCSF Detection Findings.
 
-Each finding becomes one Open Cybersecurity Schema Framework event of class Detection
-Finding (``class_uid`` 2004, category Findings ``2``, activity Create, ``type_uid``
-200401), schema version ``OCSF_VERSION``. Where our fields go:
-
-- ``finding_info``: ``uid`` is the stable ``finding_id`` (a SIEM deduplicates on it across
-  runs), ``title``, ``desc`` (the detail), ``types`` (as ASFF's ``Types``),
-  ``created_time``;
-- ``severity_id`` / ``severity``: info 1 Informational, low 2, medium 3, high 4, critical 5;
-- ``status_id`` / ``status``: 1 New, or 3 Suppressed for a muted finding; the check's own
-  verdict is ``status_code`` (PASS / FAIL / ERROR) and ``status_detail`` (why muted, when
-  muted, else the detail);
-- ``resources``: one, ``uid`` the ARN, ``type`` the ASFF-style type, ``name``,
-  ``cloud_partition``, ``region``;
-- ``cloud``: provider ``AWS``, ``account`` (uid, type AWS Account), ``region``;
-- ``metadata``: ``product`` (name, vendor_name, version), ``version`` (the OCSF schema),
-  ``event_code`` (the check id), ``uid`` (the finding id), ``profiles`` ``["cloud"]``;
-- ``time`` / ``time_dt``: when the report was generated (``time`` in epoch milliseconds);
-- ``remediation.desc``: the fix;
-- ``unmapped``: what OCSF's Detection Finding has no attribute for: the check id and slug,
-  the framework mappings (``compliance``, as in report.json - OCSF's ``compliance`` object
-  belongs to the Compliance Finding class, not this one), the evidence, the base severity
-  and why it was raised.
+A SIEM deduplicates on ``finding_info.uid``, the stable ``finding_id``; what the Detection
+Finding class has no attribute for goes under ``unmapped``. The field mapping is in
+docs/architecture.md.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import UTC
 from typing import Any
 
 from auditor.model import Finding, Report, Severity
@@ -61,11 +41,7 @@ SEVERITY_IDS: Mapping[Severity, tuple[int, str]] = {
 
 def epoch_millis(report: Report) -> int:
     """The report's time as OCSF's ``timestamp_t``: milliseconds since the epoch, UTC."""
-    moment = report.generated_at
-    if moment.tzinfo is None:
-        # A naive time is UTC already (as ``common.utc_timestamp`` takes it).
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+    return int(report.generated_at.timestamp() * 1000)
 
 
 def finding_to_ocsf(report: Report, finding: Finding, *, region: str) -> dict[str, Any]:

@@ -1,18 +1,8 @@
 """The organization summary: ``org-summary.json``, ``.csv`` and ``.html`` for an org run.
 
-An organization run audits every selected member account and writes each one's own
-reports; these three files sit beside them and answer the questions asked of the whole
-organization: which accounts are worst, which could not be audited and why, and which
-checks fail in how many accounts. They are built from ``OrgReport`` alone (each account's
-numbers, never its findings), so a summary of hundreds of accounts stays small and can be
-rebuilt from the accounts' ``report.json`` files.
-
-Accounts come worst first: not audited, then incomplete, then by score ascending, then by
-account id. Checks come by severity (highest first), then by how many accounts fail them,
-then by id. The CSV follows ``csv_report`` (UTF-8 BOM, CRLF, every cell neutralised against
-formula injection) and the HTML follows ``html_report`` (same Jinja environment with
-autoescaping, the report's stylesheet, a hash-based Content-Security-Policy, no script and
-nothing loaded from outside), because account names and error messages are not ours.
+Built from the ``OrgReport`` alone (each account's numbers, never its findings), so it stays
+small for hundreds of accounts and can be rebuilt from their ``report.json``. Account names
+and error messages are not ours: the CSV and HTML follow ``csv_report`` and ``html_report``.
 """
 
 from __future__ import annotations

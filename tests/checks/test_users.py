@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from factories import (
@@ -20,7 +20,7 @@ from factories import (
 )
 
 from auditor.model import ResourceType, Status
-from auditor.snapshot import CredentialRow
+from auditor.snapshot import CredentialRow, dumps, loads
 
 USER_CHECKS = [f"USER-00{n}" for n in range(1, 9)]
 
@@ -189,9 +189,15 @@ def test_results_are_about_the_user(check_id: str) -> None:
     assert r.resource_type is ResourceType.USER
 
 
-def test_naive_and_aware_dates_mix() -> None:
+def test_naive_dates_in_a_snapshot_file_are_read_as_utc() -> None:
     # A snapshot written by another tool may carry naive UTC datetimes: still whole days.
-    naive = datetime(2026, 10, 1, 10, 0)
-    row = cred_row("alice", created=naive, password=True)
-    r = only(run_check("USER-003", snapshot(credential_report=[row])))
-    assert r.evidence["days_since_use"] == (ago(0).replace(tzinfo=None) - naive).days
+    created = datetime(2026, 10, 1, 10, 0, tzinfo=UTC)
+    row = cred_row("alice", created=created, password=True)
+    text = dumps(snapshot(credential_report=[row]))
+    assert created.isoformat() in text
+    snap = loads(text.replace(created.isoformat(), "2026-10-01T10:00:00"))
+    assert snap.credential_report is not None
+    assert snap.credential_report.rows[0].user_creation_time == created
+    assert snap.credential_report.rows[0].user_creation_time.tzinfo is UTC
+    r = only(run_check("USER-003", snap))
+    assert r.evidence["days_since_use"] == (ago(0) - created).days

@@ -20,9 +20,9 @@ from auditor.collect import collect
 from auditor.collect.access_analyzer import MAX_WORKERS, fetch_access_analyzer, region_partition
 from auditor.collect.common import SourceError
 from auditor.collect.session import FAIL_FAST_ATTEMPTS, CallRecorder
-from auditor.demo import install_demo_access_analyzer
+from auditor.demo.access_analyzer import ANY_REGION, AnalyzerWorld
+from auditor.demo.account import install_demo_access_analyzer
 from auditor.model import Source, Status
-from auditor.testing.access_analyzer import ANY_REGION, AnalyzerWorld
 
 ACCOUNT = "123456789012"
 REGIONS = [

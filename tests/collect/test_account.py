@@ -21,8 +21,8 @@ from auditor.collect.account import (
 )
 from auditor.collect.common import SourceError
 from auditor.collect.session import CallRecorder
+from auditor.demo import moto_account
 from auditor.snapshot import PasswordPolicy
-from auditor.testing import moto_account
 
 ACCOUNT = "123456789012"
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)

@@ -17,16 +17,17 @@ from botocore.stub import Stubber
 from moto.organizations.exceptions import AWSOrganizationsNotInUseException
 from moto.organizations.models import OrganizationsBackend
 
-from auditor.analyze import EXIT_OK, analyze, exit_code, needed_sources
+from auditor.analyze import analyze, needed_sources
 from auditor.audit import TOOL
 from auditor.checks import all_checks
 from auditor.collect import collect
 from auditor.collect.common import SourceError
 from auditor.collect.organization import OPERATION, fetch_organization_account_ids, is_active
 from auditor.config import Settings
+from auditor.demo import moto_account
+from auditor.errors import ExitCode
 from auditor.model import Source, Status
 from auditor.snapshot import dumps, loads
-from auditor.testing import moto_account
 
 from .conftest import ACCOUNT_ID
 
@@ -113,7 +114,7 @@ def test_a_failed_list_accounts_leaves_the_audit_complete(
     assert [f.check_id for f in report.findings if f.status is Status.ERROR] == []
     assert report.complete
     assert report.gaps == ()
-    assert exit_code(report, None) == EXIT_OK
+    assert ExitCode.judge(report, None) is ExitCode.OK
 
 
 # --- what moto does not do: pages, AWS's own errors ------------------------------------

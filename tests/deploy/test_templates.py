@@ -2,7 +2,7 @@
 
 The templates are read with cfn-lint's own decoder (it understands ``!Ref``/``!Sub``) and
 linted with cfn-lint itself, not a mock. The roles are compared with
-``auditor.permissions.policy_document()``: an action added to a collector, and so to
+``auditor.iam_policy.policy_document()``: an action added to a collector, and so to
 ``iam-auditor permissions``, fails here until the deployed roles grant it too; any write
 beyond the reports, the notification, the member-role assumption and the logs fails as
 well. ``test_lambda_package_builds_within_limit`` builds the real deployment zip with pip
@@ -27,13 +27,16 @@ import pytest
 from cfnlint.api import lint_file
 from cfnlint.decode import decode
 
-from auditor.permissions import OPTIONAL_SID, POLICY_SID, policy_document
+from auditor.iam_policy import OPTIONAL_SID, POLICY_SID, policy_document
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 TEMPLATE = DEPLOY / "template.yaml"
 MEMBER_ROLE = DEPLOY / "member-role.yaml"
-HANDLER_SOURCE = REPO / "auditor" / "lambda_handler.py"
+HANDLER_SOURCES = (
+    REPO / "auditor" / "lambda_handler.py",
+    *(REPO / "auditor" / "aws_lambda").glob("*.py"),
+)
 
 NO_VALUE = {"Ref": "AWS::NoValue"}
 READ = re.compile(r"^[a-z0-9-]+:(Get|List|Describe|Head)[A-Za-z]*$")
@@ -197,7 +200,7 @@ def test_member_role_trusts_only_the_auditor_account(member_role: dict[str, Any]
 
 
 def handler_env_names() -> set[str]:
-    """The variables auditor/lambda_handler.py reads: its ``ENV_*`` constants.
+    """The variables the handler (auditor/aws_lambda/) reads: its ``ENV_*`` constants.
 
     Every ``AUDITOR_*`` name in its source must be one of them, so a variable read without
     a constant cannot slip past this test.
@@ -207,7 +210,8 @@ def handler_env_names() -> set[str]:
     constants = {
         str(value) for name, value in vars(handler_module).items() if name.startswith("ENV_")
     }
-    assert set(re.findall(r"\bAUDITOR_[A-Z0-9_]+\b", HANDLER_SOURCE.read_text())) == constants
+    source = "".join(path.read_text() for path in HANDLER_SOURCES)
+    assert set(re.findall(r"\bAUDITOR_[A-Z0-9_]+\b", source)) == constants
     return constants
 
 

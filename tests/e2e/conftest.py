@@ -27,8 +27,8 @@ from typing import Any
 import boto3
 import pytest
 
-from auditor.testing import moto_account
-from auditor.testing.server import (
+from auditor.demo import moto_account
+from testkit.server import (
     AccessAnalyzerStub,
     MotoServer,
     access_analyzer_stub,
@@ -173,7 +173,7 @@ def backend(server: MotoServer) -> Any:
     """moto's IAM backend object the server answers from (account 123456789012).
 
     Taken after this test's reset; the reset replaces it, so never cache it across tests.
-    Pair it with ``auditor.testing.moto_account`` to backdate and to set root state.
+    Pair it with ``auditor.demo.moto_account`` to backdate and to set root state.
     """
     return moto_account.iam_backend()
 

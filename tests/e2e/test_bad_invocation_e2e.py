@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.testing.server import MotoServer
+from testkit.server import MotoServer
 
 from .audit_helpers import REPORT_FILES, one_error_line
 from .conftest import RunCli

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.collect.authorization import PAGE_SIZE
-from auditor.permissions import required_actions
+from auditor.demo import moto_account
+from auditor.demo.access_analyzer import ANY_REGION, analyzer
+from auditor.iam_policy import required_actions
 from auditor.snapshot import Snapshot, loads
-from auditor.testing import moto_account
-from auditor.testing.access_analyzer import ANY_REGION, analyzer
-from auditor.testing.server import AccessAnalyzerStub, MotoServer
+from testkit.server import AccessAnalyzerStub, MotoServer
 
 from .conftest import OperationLog, RunCli
 

@@ -15,7 +15,7 @@ Three accounts hold all the situations, so the whole catalog costs three CLI run
   region whose Access Analyzer denies access — AA-001 is ERROR there and the exit code is 3.
 
 Each account is built with boto3 calls on the moto server and backdated through moto's
-in-process objects (``auditor.testing.moto_account``; see docs/architecture.md); each test
+in-process objects (``auditor.demo.moto_account``; see docs/architecture.md); each test
 asserts a table of ``Expect`` rows against one run's report.json.
 """
 
@@ -24,9 +24,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from auditor.testing import moto_account
-from auditor.testing.access_analyzer import ANY_REGION, analyzer
-from auditor.testing.server import AccessAnalyzerStub
+from auditor.demo import moto_account
+from auditor.demo.access_analyzer import ANY_REGION, analyzer
+from testkit.server import AccessAnalyzerStub
 
 from .audit_helpers import (
     ABSENT,

@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
+from auditor.demo import moto_account
 from auditor.snapshot import dumps
-from auditor.testing import moto_account
-from auditor.testing.server import AccessAnalyzerStub, MotoServer
+from testkit.server import AccessAnalyzerStub, MotoServer
 
 from .audit_helpers import (
     ACCOUNT_ID,

@@ -18,7 +18,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from auditor.testing import moto_account
+from auditor.demo import moto_account
 
 from .audit_helpers import PASSWORD, AuditRun, audit, one_error_line
 from .conftest import AwsClient, OperationLog, RunCli

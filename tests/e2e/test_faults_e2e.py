@@ -1,6 +1,6 @@
 """Acceptance: the installed CLI audits through a fault-injecting proxy and still tells the truth.
 
-The proxy (``auditor.testing.faults``) sits in front of the moto server and the Access
+The proxy (``testkit.faults``) sits in front of the moto server and the Access
 Analyzer stub. With a fifth of the requests throttled, failed with 500/503, dropped or
 slowed (three fixed seeds), the findings equal those of the fault-free run of the same
 account. One operation failing every time (denied, or throttled past every retry) turns
@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from auditor.testing.faults import FaultKind, FaultPlan, FaultProxy, FaultRule, fault_proxy
-from auditor.testing.server import AccessAnalyzerStub, MotoServer
+from testkit.faults import FaultKind, FaultPlan, FaultProxy, FaultRule, fault_proxy
+from testkit.server import AccessAnalyzerStub, MotoServer
 
 from .audit_helpers import AuditRun, RunCli, audit
 from .test_checks_e2e import build_weak_account

@@ -21,8 +21,8 @@ import pytest
 from botocore.validate import ParamValidator
 from py_ocsf_models.events.findings.detection_finding import DetectionFinding
 
+from auditor.demo import moto_account
 from auditor.report.cis import benchmark
-from auditor.testing import moto_account
 
 from .audit_helpers import PASSWORD, audit
 from .conftest import AwsClient, OperationLog, ReadOnlyViolation, RunCli

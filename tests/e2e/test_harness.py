@@ -12,9 +12,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 import auditor
-from auditor.testing import moto_account
-from auditor.testing.access_analyzer import ACCESS_ANALYZER_ENDPOINT_ENV, analyzer
-from auditor.testing.server import AccessAnalyzerStub, MotoServer, cli_env
+from auditor.demo import moto_account
+from auditor.demo.access_analyzer import ACCESS_ANALYZER_ENDPOINT_ENV, analyzer
+from testkit.server import AccessAnalyzerStub, MotoServer, cli_env
 
 from .conftest import AwsClient, RunCli
 
@@ -172,7 +172,7 @@ def test_enforced_auth_holds_a_user_to_its_policy(
 def test_the_demo_account_can_be_built_on_the_server(
     aws_client: AwsClient, server: MotoServer
 ) -> None:
-    from auditor.demo import build_demo_account
+    from auditor.demo.account import build_demo_account
 
     build_demo_account(endpoint_url=server.endpoint)
     iam = aws_client("iam")

@@ -3,7 +3,7 @@
 The installed CLI audits a small account as an IAM user whose only policy is the JSON
 ``iam-auditor permissions`` prints, with moto enforcing IAM policies. With the whole
 policy the audit is complete; with one action taken out, exactly the checks that depend
-on it (by the catalog's ``needs`` and ``auditor.permissions.REQUIRED_ACTIONS``) turn ERROR,
+on it (by the catalog's ``needs`` and ``auditor.sources.SOURCES``) turn ERROR,
 every other check is still evaluated, the report says the audit is incomplete and the
 exit code is 3 (architecture.md's hard rule 2). The expected sets are derived, never written out,
 so a new check or source is covered as soon as it is registered.
@@ -25,15 +25,15 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from auditor.permissions import ALWAYS, OPTIONAL_SID, POLICY_SID, REQUIRED_ACTIONS, optional_actions
+from auditor.demo import moto_account
+from auditor.demo.access_analyzer import ANY_REGION, analyzer
+from auditor.errors import ExitCode
+from auditor.iam_policy import ALWAYS, OPTIONAL_SID, POLICY_SID, optional_actions
 from auditor.report.json_read import read_report
-from auditor.testing import moto_account
-from auditor.testing.access_analyzer import ANY_REGION, analyzer
-from auditor.testing.server import AccessAnalyzerStub, MotoServer, cli_env
+from auditor.sources import SOURCES
+from testkit.server import AccessAnalyzerStub, MotoServer, cli_env
 
 from .conftest import CLI, AwsClient, RunCli
-
-EXIT_INCOMPLETE = 3
 
 # Actions moto cannot deny here: AWS (and moto) allow sts:GetCallerIdentity under any
 # policy, and the Access Analyzer stub answers every signed request (moto has no Access
@@ -41,9 +41,7 @@ EXIT_INCOMPLETE = 3
 NOT_ENFORCED = frozenset({*ALWAYS, "access-analyzer:ListAnalyzers"})
 # Optional actions turn no check to ERROR; the optional statement has its own test.
 OPTIONAL = frozenset(optional_actions())
-DENIABLE = sorted(
-    {a for actions in REQUIRED_ACTIONS.values() for a in actions} - NOT_ENFORCED - OPTIONAL
-)
+DENIABLE = sorted({a for spec in SOURCES.values() for a in spec.actions} - NOT_ENFORCED - OPTIONAL)
 
 TRUST_LAMBDA = json.dumps(
     {
@@ -86,7 +84,7 @@ def catalog() -> dict[str, frozenset[str]]:
 
 def dependent_checks(action: str, catalog: dict[str, frozenset[str]]) -> set[str]:
     """The checks that need a source whose collection calls ``action``."""
-    sources = {s.value for s, actions in REQUIRED_ACTIONS.items() if action in actions}
+    sources = {s.value for s, spec in SOURCES.items() if action in spec.actions}
     return {check for check, needs in catalog.items() if needs & sources}
 
 
@@ -157,7 +155,7 @@ def audit_as_auditor(
         server.enforce_auth()
         out = tmp_path / "reports"
         done = run_cli("audit", "--output-dir", out, "--format", "json", "-q", env=keys)
-        assert done.returncode in (0, 1, EXIT_INCOMPLETE), done.stderr
+        assert done.returncode in (0, 1, ExitCode.INCOMPLETE), done.stderr
         report = read_report(json.loads((out / "report.json").read_text(encoding="utf-8")))
         return AuditorRun(done.returncode, report, keys)
 
@@ -194,7 +192,7 @@ def test_the_printed_policy_is_enough_for_a_complete_audit(
     assert denied.value.response["Error"]["Code"] == "AccessDenied"
 
     code, report = run.code, run.report
-    assert code != EXIT_INCOMPLETE
+    assert code != ExitCode.INCOMPLETE
     assert report["complete"] is True
     assert report["gaps"] == []
     assert report["summary"]["ERROR"] == 0
@@ -208,7 +206,7 @@ def test_the_printed_policy_is_enough_for_a_complete_audit(
 
 def test_every_deniable_action_is_tried() -> None:
     # The parametrisation below covers the whole printed policy but what moto cannot deny.
-    policy_actions = {a for actions in REQUIRED_ACTIONS.values() for a in actions} | set(ALWAYS)
+    policy_actions = {a for spec in SOURCES.values() for a in spec.actions} | set(ALWAYS)
     assert set(DENIABLE) | NOT_ENFORCED | OPTIONAL == policy_actions
     assert {"organizations:ListAccounts"} == OPTIONAL
     for named in (
@@ -256,7 +254,7 @@ def test_one_missing_action_turns_exactly_its_checks_to_error(
     run = audit_as_auditor(json.dumps(policy))
     code, report = run.code, run.report
 
-    assert code == EXIT_INCOMPLETE
+    assert code == ExitCode.INCOMPLETE
     assert report["complete"] is False
     statuses = _statuses(report)
     errored = {c for c, seen in statuses.items() if "ERROR" in seen}
@@ -320,7 +318,7 @@ def test_without_the_optional_statement_the_audit_is_still_complete(
     run = audit_as_auditor(json.dumps(policy))
     code, report = run.code, run.report
 
-    assert code != EXIT_INCOMPLETE
+    assert code != ExitCode.INCOMPLETE
     assert report["complete"] is True
     assert report["gaps"] == []
     assert report["summary"]["ERROR"] == 0

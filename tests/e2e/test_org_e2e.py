@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
+from auditor.demo import moto_account
+from auditor.demo.moto_account import OrgMember
 from auditor.report.json_read import read_report
-from auditor.testing import moto_account
-from auditor.testing.moto_account import OrgMember
-from auditor.testing.server import MotoServer
+from testkit.server import MotoServer
 
 from .audit_helpers import ACCOUNT_ID, FAIL, PASSWORD, REPORT_FILES, one_error_line
 from .conftest import AwsClient, RunCli

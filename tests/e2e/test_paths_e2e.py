@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from auditor.testing import moto_account
-from auditor.testing.server import AccessAnalyzerStub
+from auditor.demo import moto_account
+from testkit.server import AccessAnalyzerStub
 
 from .audit_helpers import ACCOUNT_ID, allow, policy_doc, trust
 from .conftest import AwsClient, OperationLog, RunCli

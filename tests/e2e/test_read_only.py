@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from auditor.permissions import required_actions
-from auditor.testing import moto_account
-from auditor.testing.access_analyzer import ANY_REGION, analyzer
-from auditor.testing.server import AccessAnalyzerStub, MotoServer
+from auditor.demo import moto_account
+from auditor.demo.access_analyzer import ANY_REGION, analyzer
+from auditor.iam_policy import required_actions
+from testkit.server import AccessAnalyzerStub, MotoServer
 
 from .conftest import (
     AwsClient,

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
+from auditor.demo import moto_account
 from auditor.report.html_report import decode_data
-from auditor.testing import moto_account
 
 from .conftest import AwsClient, RunCli
 

@@ -16,7 +16,7 @@ Three accounts, each built with boto3 calls on the moto server and audited once:
   account is not reported by ROLE-003 / ROLE-004, while one trusting a stranger is.
 
 AWS managed policies (``AdministratorAccess``, ``ReadOnlyAccess``) are added with their
-real documents through ``auditor.testing.moto_account.add_aws_managed_policies``.
+real documents through ``auditor.demo.moto_account.add_aws_managed_policies``.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from auditor.demo import moto_account
+from auditor.demo.access_analyzer import ANY_REGION, analyzer
 from auditor.snapshot import loads
-from auditor.testing import moto_account
-from auditor.testing.access_analyzer import ANY_REGION, analyzer
-from auditor.testing.server import AccessAnalyzerStub
+from testkit.server import AccessAnalyzerStub
 
 from .audit_helpers import (
     ACCOUNT_ID,

@@ -8,7 +8,7 @@ import report_samples
 
 from auditor.audit import run_audit
 from auditor.config import Settings
-from auditor.demo import demo_session
+from auditor.demo.account import demo_session
 from auditor.model import Report
 
 

@@ -32,7 +32,7 @@ from report_versions import ODD_USER, PATH_ROLE, render_v1, rich_report, v1_dict
 
 from auditor.audit import run_audit
 from auditor.config import CheckOverride, Mute, Settings
-from auditor.demo import demo_session
+from auditor.demo.account import demo_session
 from auditor.model import Compliance, Report, ResourceType, Severity, Status
 from auditor.report.common import ordered_findings
 from auditor.report.json_read import read_report

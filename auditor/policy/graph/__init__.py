@@ -1,13 +1,6 @@
-"""Attack paths: who can end up an administrator of the account, through which principals,
-and the one statement whose removal breaks the most of those paths. ``attack_graph(snapshot)``
-reads only the snapshot (authorization details, the account id, the OIDC and SAML providers
-when collected) and caches one graph per authorization details, as ``privilege_analysis``
-does; ``AttackGraph.paths_to_admin()`` gives one shortest path per user, role or outside entry
-point (another account, an OIDC or SAML provider's tokens, anyone) that is not an
-administrator but can become one; each ``Hop`` says why (``Reason``), which statements grant
-it (``Grant``), which conditions the snapshot could not decide, and which statements are
-critical to it, so ``cheapest_cut(paths)`` can name the fix that breaks the most paths and
-``render_path`` prints one safely on a terminal.
+"""Attack paths: who can end up an administrator of the account, through which principals, and
+the one statement whose removal breaks the most of those paths (one graph per snapshot,
+cached like ``privilege_analysis``).
 """
 
 from __future__ import annotations

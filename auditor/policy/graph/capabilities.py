@@ -1,14 +1,8 @@
 """What each principal may do to which concrete principal of the snapshot, statement by statement.
 
-The attack graph asks two kinds of question: "which roles (users, groups, customer
-policies) may this principal call action X on, and how sure is that" - answered for a whole
-class of principals at once, since thousands share the same policies - and "which
-statements let this principal call X on that one ARN" - answered for the few steps of a
-reported path, as evidence. Both read the same compiled statements, the same resource
-index and the same condition verdicts, so a step the graph takes always has evidence. A
-statement's resource patterns are matched against the snapshot's ARNs through a sorted
-index (a literal ARN is a set lookup, ``prefix*`` a range); policy variables are resolved
-for the caller (``${aws:username}`` is the user's name, absent for a role).
+The graph asks it for whole classes of principals sharing policies, and again, as evidence,
+for the few steps of a reported path; both read the same compiled statements, resource index
+and condition verdicts, so every step the graph takes has evidence.
 """
 
 from __future__ import annotations

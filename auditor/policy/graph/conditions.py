@@ -1,23 +1,9 @@
 """Deciding policy conditions for one attack step, where IAM's semantics decide them.
 
-A step is a request an attacker sends (``iam:PassRole`` of a role to Lambda, ``sts:AssumeRole``
-of a role) from a principal the attacker holds. Each condition key of a statement is read in
-one of three ways. *Known*: the request context fixes it, whatever the attacker does -
-``iam:PassedToService`` is the service of the pass-role step, ``aws:PrincipalArn`` the
-caller's ARN, ``aws:ResourceAccount`` this account, a key the action never carries is
-absent. *Chosen*: the caller sets it itself - request tags on actions that take tags, the
-session name, source identity and ExternalId of ``AssumeRole``, the policy ARN it attaches
-(which must then be an administrator policy) - so it holds when some choice satisfies it.
-*Unknown*: the snapshot does not show it (``aws:SourceIp``, ``aws:PrincipalTag``,
-``aws:ResourceTag``, the organisation id, whether the session used MFA - a human's console
-session may, keys created by an attacker do not, so MFA is never assumed either way).
-Operators follow IAM: ``…IfExists`` and ``ForAllValues:`` pass on an absent key, negated
-operators pass on an absent key, ``ForAnyValue:`` fails on it, ``Null`` tests presence, and a
-``StringLike`` of ``*`` passes on any key present. An ``Allow`` statement applies to the step
-when every condition can hold (a chosen key counts), never when one cannot, and is kept but
-flagged otherwise; a ``Deny`` applies only when every condition is forced true - an attacker
-avoids a deny it can avoid, and one the snapshot cannot decide is not assumed to apply, as
-``auditor.policy.privilege`` already treats conditional denies.
+A key is *known* (the request fixes it), *chosen* (the caller sets it: request tags, session
+name, ExternalId...) or *unknown* (the snapshot cannot show it, MFA included). An Allow
+applies when every condition can hold and is flagged when one is unknown; a Deny applies only
+when every condition is forced true, as ``auditor.policy.privilege`` treats conditional Denies.
 """
 
 from __future__ import annotations

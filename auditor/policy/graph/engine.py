@@ -1,21 +1,10 @@
 """The attack graph of one account: who can end up an administrator, and how.
 
-Nodes are the account's users, roles and groups, the entry points its trust policies admit
-(other accounts, OIDC and SAML providers with the claims they are held to, anyone), and the
-``admin`` sink. An edge "A can act as B" is a role assumption, a role passed to new compute,
-an existing compute resource that may run as a role, a credential created for a user, a
-trust policy rewritten, a group joined. A principal that can *rewrite* another's permissions
-(attach or put a policy, a new default version of a policy it holds, a group it is in, its
-boundary removed) makes that one an administrator, which helps when the attacker holds both:
-the search treats such a rewrite as an AND of two footholds. Thousands of principals share
-policies, so a principal points at a shared *hub* per (action, statements) - "whoever holds
-these statements may pass these roles" - instead of one edge per pair: ``iam:PassRole`` on
-``*`` held by 5,000 users is 5,000 edges to one hub, not 5 million. The search runs once,
-backwards from the sinks (a multi-source Dijkstra), so every node knows its next step to
-``admin``; steps through undecided conditions or unseen resources weigh ``UNCERTAIN`` so a
-certain path is preferred to a shorter doubtful one, then the fewest steps, then the lowest
-ARN. Evidence (the statements of each step) is recomputed only for the steps of the paths
-reported, from the same compiled statements the edges came from.
+Principals point at shared hubs per (action, statements) rather than at each other, so
+``iam:PassRole`` on ``*`` held by 5,000 users is 5,000 edges, not 5 million. One backward
+multi-source Dijkstra from ``admin`` gives every node its next step; uncertain steps weigh
+``UNCERTAIN``, so a certain path beats a shorter doubtful one. Evidence is recomputed only
+for the steps of the paths reported.
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
-"""The attack-path vocabulary: nodes, the reasons one principal can act as another, the
-statements that grant each step, whole paths, the statement whose removal breaks most of
-them, and a plain-text rendering of a path that no hostile name can turn into a terminal
-escape. Everything here is a frozen value with a ``to_dict`` for JSON reports; the engine
-that builds these lives in ``auditor.policy.graph.engine``.
+"""The attack-path vocabulary: nodes, hops, grants, paths and cuts, frozen values with a
+``to_dict`` for reports, and a plain-text rendering no hostile name can turn into a terminal
+escape.
 """
 
 from __future__ import annotations

@@ -1,1 +1,0 @@
-"""Tests of the moto-side helpers in auditor.testing."""
