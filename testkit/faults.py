@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.demo.access_analyzer import region_from_authorization
-from testkit.server import operation_of, serve_locally
+from testkit.server import operation_of, send_reply, serve_locally
 
 _ATTEMPT = re.compile(r"attempt=(\d+)")
 # Operations of REST services, which name them by method and path only.
@@ -432,7 +432,7 @@ def fault_proxy(
                         )
                     else:
                         answer = fault_answer(service, protocol, kind, next_request_id())
-                    self._reply(answer)
+                    send_reply(self, answer.status, answer.headers, answer.body)
                     return
             self._forward(routing.get(service, default), headers, body)
 
@@ -450,15 +450,7 @@ def fault_proxy(
                 )
             finally:
                 connection.close()
-            self._reply(answer)
-
-        def _reply(self, answer: Answer) -> None:
-            self.send_response(answer.status)
-            for name, value in answer.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(answer.body)))
-            self.end_headers()
-            self.wfile.write(answer.body)
+            send_reply(self, answer.status, answer.headers, answer.body)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
 

@@ -220,12 +220,7 @@ def access_analyzer_stub(
             if length:
                 self.rfile.read(length)
             response = world.handle(self.command, self.path, dict(self.headers.items()))
-            self.send_response(response.status)
-            for name, value in response.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(response.body)))
-            self.end_headers()
-            self.wfile.write(response.body)
+            send_reply(self, response.status, response.headers, response.body)
 
         do_GET = do_POST = do_PUT = do_DELETE = _answer
 
@@ -234,6 +229,18 @@ def access_analyzer_stub(
 
     with serve_locally(Handler) as endpoint:
         yield AccessAnalyzerStub(endpoint, world)
+
+
+def send_reply(
+    handler: BaseHTTPRequestHandler, status: int, headers: Mapping[str, str], body: bytes
+) -> None:
+    """Answer ``handler``'s request whole: status, ``headers``, a Content-Length, ``body``."""
+    handler.send_response(status)
+    for name, value in headers.items():
+        handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
 
 
 @contextmanager

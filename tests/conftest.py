@@ -38,8 +38,7 @@ _FOREIGN = (
 )
 
 
-@pytest.fixture(autouse=True)
-def fake_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake credentials and region; nothing from the developer's AWS setup leaks in."""
     for name in list(os.environ):
         if name in _FOREIGN or name.startswith("AWS_ENDPOINT_URL"):
@@ -50,6 +49,23 @@ def fake_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture(autouse=True)
+def fake_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials and region; nothing from the developer's AWS setup leaks in."""
+    _fake_aws(monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def module_fake_aws() -> Iterator[pytest.MonkeyPatch]:
+    """``fake_aws_env`` for a module-scoped fixture, which cannot use the per-test one.
+
+    Yields the patch so the fixture can set its own variables for as long as the module runs.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        _fake_aws(mp)
+        yield mp
 
 
 @pytest.fixture

@@ -14,10 +14,15 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+from hypothesis import strategies as st
+
 from auditor.checks import get_check
 from auditor.checks.registry import CheckContext
 from auditor.config import Thresholds
 from auditor.model import Gap, Result, Source, Status
+from auditor.policy import trust as trust_module
+from auditor.policy.document import Policy, parse_policy
 from auditor.snapshot import (
     AccessAnalyzerState,
     AccessKeyState,
@@ -381,6 +386,17 @@ def access_analyzer(regions: Iterable[str], *analyzers: Analyzer) -> AccessAnaly
     return AccessAnalyzerState(regions=tuple(regions), analyzers=analyzers)
 
 
+def analyzer_gap(region: str) -> Gap:
+    """``ListAnalyzers`` refused in ``region``: the one regional gap a snapshot can hold."""
+    return Gap(
+        source=Source.ACCESS_ANALYZER,
+        operation="access-analyzer:ListAnalyzers",
+        error="AccessDeniedException",
+        message="not authorized",
+        region=region,
+    )
+
+
 def saml(name: str) -> SamlProvider:
     """A SAML identity provider."""
     return SamlProvider(arn=arn("saml-provider", name))
@@ -455,3 +471,74 @@ def by_name(results: list[Result]) -> dict[str, Result]:
 def statuses(results: list[Result]) -> dict[tuple[str, str], Status]:
     """``{(resource_name, qualifier): status}`` for checks with several results a resource."""
     return {(r.resource_name, r.qualifier): r.status for r in results}
+
+
+def record_trust_reads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every trust document ``auditor.policy.trust`` parses from now on, in order."""
+    reads: list[object] = []
+
+    def counting(doc: object) -> Policy:
+        reads.append(doc)
+        return parse_policy(doc)
+
+    monkeypatch.setattr(trust_module, "parse_policy", counting)
+    return reads
+
+
+# --- arbitrary trust documents -----------------------------------------------------------
+
+_GITHUB = "token.actions.githubusercontent.com"
+_TRUST_KEYS = st.sampled_from(
+    [
+        "Statement",
+        "Effect",
+        "Action",
+        "NotAction",
+        "Principal",
+        "NotPrincipal",
+        "Condition",
+        "AWS",
+        "Service",
+        "Federated",
+        "StringEquals",
+        "StringLikeIfExists",
+        "ForAllValues:StringLike",
+        "sts:ExternalId",
+        f"{_GITHUB}:sub",
+        "x",
+    ]
+)
+_TRUST_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.sampled_from(
+        [
+            "Allow",
+            "Deny",
+            "*",
+            "sts:AssumeRole",
+            "sts:AssumeRoleWith*",
+            "444455556666",
+            ACCOUNT,
+            "arn:aws:iam::*:root",
+            "AROAEXAMPLEEXAMPLE1234",
+            arn("oidc-provider", _GITHUB),
+            "cognito-identity.amazonaws.com",
+            "repo:*",
+            "system:serviceaccount:*",
+            "organization:a:*",
+            "org/o/project/*",
+        ]
+    )
+    | st.text(max_size=8)
+)
+# Any JSON made of trust-policy words, wrong types in every place: nothing may raise on it.
+TRUST_JSON = st.recursive(
+    _TRUST_LEAVES,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(_TRUST_KEYS, children, max_size=5)
+    ),
+    max_leaves=30,
+)

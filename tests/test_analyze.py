@@ -28,6 +28,7 @@ from analyze_cases import (
     snapshot,
     user,
 )
+from factories import analyzer_gap
 
 import auditor.checks
 import auditor.checks.registry
@@ -35,7 +36,6 @@ from auditor.analyze import needed_sources, selected_checks
 from auditor.checks import Check, CheckContext
 from auditor.config import CheckOverride, Settings, Thresholds
 from auditor.model import (
-    Gap,
     ResourceType,
     Result,
     Severity,
@@ -208,13 +208,7 @@ def test_gap_gives_one_error_for_exactly_the_dependent_checks() -> None:
 
 
 def test_regional_gap_is_left_to_the_check() -> None:
-    regional = Gap(
-        source=Source.ACCESS_ANALYZER,
-        operation="access-analyzer:ListAnalyzers",
-        error="AccessDenied",
-        message="denied",
-        region="eu-west-1",
-    )
+    regional = analyzer_gap("eu-west-1")
     check = make_check("AA-001", needs=(Source.ACCESS_ANALYZER,), run=results((Status.FAIL, "r")))
     report = run([check], snap=snapshot(gaps=[regional]))
     assert [f.status for f in report.findings] == [Status.FAIL]

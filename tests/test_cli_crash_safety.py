@@ -70,20 +70,27 @@ def test_first_run_creates_an_owner_only_directory_and_files(
     assert b'\n    "USER-003": [\n' in (out / "report.json").read_bytes()
 
 
-def test_rename_of_the_second_report_failing_keeps_the_previous_reports(
-    snapshot_file: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+@pytest.fixture
+def previous_run(snapshot_file: Path, tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
+    """A first run's reports directory and its files' bytes; the snapshot is then changed,
+    so a second run would write other bytes, were it to get through."""
     out = tmp_path / "reports"
     assert audit(snapshot_file, out) == 0
     before = contents(out)
-    # A second run with other findings would write other bytes, were it to get through.
-    (tmp_path / "snapshot.json").write_text(
+    snapshot_file.write_text(
         dumps(factories.snapshot(credential_report=[factories.cred_row("carol", mfa=False)])),
         encoding="utf-8",
     )
+    return out, before
+
+
+def test_rename_of_the_second_report_failing_keeps_the_previous_reports(
+    snapshot_file: Path,
+    previous_run: tuple[Path, dict[str, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out, before = previous_run
     real_replace = os.replace
     renamed: list[str] = []
 
@@ -107,15 +114,11 @@ def test_rename_of_the_second_report_failing_keeps_the_previous_reports(
 
 
 def test_failure_writing_the_third_report_replaces_none(
-    snapshot_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    snapshot_file: Path,
+    previous_run: tuple[Path, dict[str, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    out = tmp_path / "reports"
-    assert audit(snapshot_file, out) == 0
-    before = contents(out)
-    (tmp_path / "snapshot.json").write_text(
-        dumps(factories.snapshot(credential_report=[factories.cred_row("carol", mfa=False)])),
-        encoding="utf-8",
-    )
+    out, before = previous_run
     real = sink_module.LocalSink._write_temp
 
     def full_disk(self: sink_module.LocalSink, name: str, content: bytes) -> str:

@@ -53,6 +53,18 @@ def into_closed_pipe(command: list[str], *, buffered: bool) -> tuple[int, str]:
     return child.returncode, err.decode("utf-8", "replace")
 
 
+def in_shell(line: str) -> subprocess.CompletedProcess[str]:
+    """Run a fixed ``sh -c`` line in which ``$0`` is the installed CLI (buffered stdout)."""
+    return subprocess.run(  # noqa: S603 - our own CLI through a fixed shell line
+        ["/bin/sh", "-c", line, CLI],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment(buffered=True),
+        check=False,
+    )
+
+
 @pytest.mark.parametrize("buffered", [True, False], ids=["buffered", "unbuffered"])
 @pytest.mark.parametrize(
     "args", [["checks"], ["checks", "--json"], ["permissions"], ["--help"]], ids=" ".join
@@ -71,14 +83,7 @@ def test_python_m_auditor_into_a_closed_pipe_ends_quietly() -> None:
 
 def test_a_shell_pipeline_into_head() -> None:
     # Whether the pipe breaks here depends on timing; that it ends quietly must not.
-    done = subprocess.run(  # noqa: S603 - our own CLI through a fixed shell line
-        ["/bin/sh", "-c", '"$0" checks | head -n 1; "$0" permissions | grep -q Statement', CLI],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=environment(buffered=True),
-        check=False,
-    )
+    done = in_shell('"$0" checks | head -n 1; "$0" permissions | grep -q Statement')
     assert done.returncode == 0, done.stderr
     assert not any(word in done.stderr for word in NOISE), done.stderr
     assert done.stdout.startswith("ID")
@@ -86,14 +91,7 @@ def test_a_shell_pipeline_into_head() -> None:
 
 def test_a_closed_stdout_is_no_crash_either() -> None:
     # With fd 1 closed Python has no sys.stdout at all (None), and main's flush must cope.
-    done = subprocess.run(  # noqa: S603 - our own CLI through a fixed shell line
-        ["/bin/sh", "-c", '"$0" checks >&-', CLI],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=environment(buffered=True),
-        check=False,
-    )
+    done = in_shell('"$0" checks >&-')
     assert done.returncode in QUIET, done.stderr
     assert not any(word in done.stderr for word in NOISE), done.stderr
 

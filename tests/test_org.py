@@ -331,6 +331,17 @@ def _fake_result(session: boto3.Session) -> AuditResult:
     return run_audit(Settings(), snapshot=snap, only=ONLY)
 
 
+def _failing_in(monkeypatch: pytest.MonkeyPatch, account_id: str, error: BaseException) -> None:
+    """Make ``run_audit`` raise ``error`` in ``account_id``'s audit and audit the others."""
+
+    def fake_run_audit(settings: Settings, *, session: boto3.Session, **_: Any) -> AuditResult:
+        if identify(session)[0] == account_id:
+            raise error
+        return _fake_result(session)
+
+    monkeypatch.setattr(org_module, "run_audit", fake_run_audit)
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_at_most_max_workers_accounts_are_audited_at_once(
     org: Org, monkeypatch: pytest.MonkeyPatch, workers: int
@@ -363,12 +374,7 @@ def test_at_most_max_workers_accounts_are_audited_at_once(
 def test_one_failing_account_does_not_stop_the_others(
     org: Org, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def fake_run_audit(settings: Settings, *, session: boto3.Session, **_: Any) -> AuditResult:
-        if identify(session)[0] == org.beta.account_id:
-            raise RuntimeError("surprise\nwith a second line")
-        return _fake_result(session)
-
-    monkeypatch.setattr(org_module, "run_audit", fake_run_audit)
+    _failing_in(monkeypatch, org.beta.account_id, RuntimeError("surprise\nwith a second line"))
     caplog.set_level("DEBUG", logger="auditor.org")
     written = Written()
     result = run_org_audit(Settings(), org.session, write=written, max_workers=2)
@@ -386,12 +392,8 @@ def test_one_failing_account_does_not_stop_the_others(
 def test_credentials_error_in_an_account_is_its_one_line_reason(
     org: Org, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def fake_run_audit(settings: Settings, *, session: boto3.Session, **_: Any) -> AuditResult:
-        if identify(session)[0] == org.alpha.account_id:
-            raise CredentialsError("identifying the account failed: ExpiredToken: gone")
-        return _fake_result(session)
-
-    monkeypatch.setattr(org_module, "run_audit", fake_run_audit)
+    error = CredentialsError("identifying the account failed: ExpiredToken: gone")
+    _failing_in(monkeypatch, org.alpha.account_id, error)
     result = run_org_audit(Settings(), org.session, write=Written())
     alpha = next(a for a in result.accounts if a.account_id == org.alpha.account_id)
     assert alpha.error == "identifying the account failed: ExpiredToken: gone"

@@ -203,47 +203,42 @@ def test_local_sink_is_a_sink(tmp_path: Path) -> None:
     assert [str(p) for p in sink.write({"report.json": b"x"})] == [str(tmp_path / "report.json")]
 
 
+@pytest.fixture
+def second_rename_fails(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make the second ``os.replace`` fail with EIO; the names renamed to, in call order."""
+    real = os.replace
+    calls: list[str] = []
+
+    def flaky(src: Any, dst: Any) -> None:
+        calls.append(Path(dst).name)
+        if len(calls) == 2:
+            raise OSError("EIO")
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", flaky)
+    return calls
+
+
 def test_failed_second_rename_puts_the_first_back(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, second_rename_fails: list[str]
 ) -> None:
     """report.json is replaced, report.csv's rename fails: report.json is restored, same inode
     and mtime, and report.html (new in this run) does not appear."""
     _previous(tmp_path)
     os.utime(tmp_path / "report.json", ns=(10**18, 10**18))
     before = (tmp_path / "report.json").stat()
-    real = os.replace
-    calls: list[str] = []
-
-    def flaky(src: Any, dst: Any) -> None:
-        calls.append(Path(dst).name)
-        if len(calls) == 2:
-            raise OSError("EIO")
-        real(src, dst)
-
-    monkeypatch.setattr(os, "replace", flaky)
     with pytest.raises(OSError, match="EIO"):
         LocalSink(tmp_path).write(
             {"report.json": b"new json", "report.csv": b"new csv", "report.html": b"new"}
         )
-    assert calls[:2] == ["report.json", "report.csv"]
+    assert second_rename_fails[:2] == ["report.json", "report.csv"]
     _assert_previous_intact(tmp_path)
     after = (tmp_path / "report.json").stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
 
 
-def test_failed_rename_removes_a_report_that_is_new_in_this_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real = os.replace
-    calls: list[str] = []
-
-    def flaky(src: Any, dst: Any) -> None:
-        calls.append(Path(dst).name)
-        if len(calls) == 2:
-            raise OSError("EIO")
-        real(src, dst)
-
-    monkeypatch.setattr(os, "replace", flaky)
+@pytest.mark.usefixtures("second_rename_fails")
+def test_failed_rename_removes_a_report_that_is_new_in_this_run(tmp_path: Path) -> None:
     with pytest.raises(OSError, match="EIO"):
         LocalSink(tmp_path).write({"report.json": b"new json", "report.csv": b"new csv"})
     assert os.listdir(tmp_path) == []

@@ -53,8 +53,8 @@ def handler(event: Any, context: Any) -> LambdaResult:
             return _handle(event, context)
         except Exception as exc:
             extra = {"error_type": type(exc).__name__}
-            # Ours (and run_audit's unknown check ids, a ValueError): the one line says it
-            # all. Anything else is a bug and keeps its traceback.
+            # Ours, or a value refused on the way in: the one line says it all. Anything
+            # else is a bug and keeps its traceback.
             if isinstance(exc, AuditorError | ValueError):
                 log.error("invocation failed: %s", exc, extra=extra)
             else:

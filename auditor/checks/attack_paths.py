@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from auditor.checks.common import need
-from auditor.checks.permissions import LEAST_PRIVILEGE_DOC, PRIVESC_DOC, principal_kind
+from auditor.checks.common import need, principal_kind, principal_result, principal_type
+from auditor.checks.permissions import LEAST_PRIVILEGE_DOC, PRIVESC_DOC
 from auditor.checks.registry import CheckContext, check
 from auditor.model import ResourceType, Result, Severity, Source, Status
 from auditor.policy import PrivilegeAnalysis, privilege_analysis
@@ -43,24 +43,16 @@ def _users_and_roles(details: AuthorizationDetails) -> list[User | Role]:
     return [*details.users, *details.roles]
 
 
-def _resource_type(principal: User | Role) -> ResourceType:
-    return ResourceType.USER if isinstance(principal, User) else ResourceType.ROLE
-
-
 def _unreadable(
     principal: User | Role, unreadable: Mapping[str, list[str]], question: str
 ) -> Result:
     """ERROR: some of ``principal``'s policies could not be read, so ``question`` is open."""
-    return Result(
-        status=Status.ERROR,
-        resource_arn=principal.arn,
-        resource_name=principal.name,
-        detail=(
-            f"{principal_kind(principal)} {principal.name} has policies that could not be fully "
-            f"read ({', '.join(unreadable)}), so whether it {question} cannot be judged."
-        ),
-        evidence={"policy_problems": unreadable},
-        resource_type=_resource_type(principal),
+    return principal_result(
+        principal,
+        Status.ERROR,
+        f"{principal_kind(principal)} {principal.name} has policies that could not be fully "
+        f"read ({', '.join(unreadable)}), so whether it {question} cannot be judged.",
+        policy_problems=unreadable,
     )
 
 
@@ -153,15 +145,11 @@ def attack_path_to_admin(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
                 principal, unreadable, "can reach administrator rights through other principals"
             )
             continue
-        yield Result(
-            status=Status.PASS,
-            resource_arn=principal.arn,
-            resource_name=principal.name,
-            detail=(
-                f"{principal_kind(principal)} {principal.name} cannot reach administrator "
-                "rights through other principals."
-            ),
-            resource_type=_resource_type(principal),
+        yield principal_result(
+            principal,
+            Status.PASS,
+            f"{principal_kind(principal)} {principal.name} cannot reach administrator "
+            "rights through other principals.",
         )
 
 
@@ -248,7 +236,6 @@ def admin_equivalent_principal(snap: Snapshot, ctx: CheckContext) -> Iterator[Re
     analysis = privilege_analysis(need(snap.authorization, Source.AUTHORIZATION_DETAILS))
     for principal in _users_and_roles(analysis.details):
         kind = principal_kind(principal)
-        result_type = _resource_type(principal)
         admin = analysis.admin_policies(principal)
         if admin:
             extra = (
@@ -269,7 +256,7 @@ def admin_equivalent_principal(snap: Snapshot, ctx: CheckContext) -> Iterator[Re
                     "policies": [p.ref for p in admin],
                     "via_groups": sorted({p.via_group for p in admin if p.via_group}),
                 },
-                resource_type=result_type,
+                resource_type=principal_type(principal),
                 severity=Severity.LOW if isinstance(principal, User) else None,
             )
             continue
@@ -282,12 +269,8 @@ def admin_equivalent_principal(snap: Snapshot, ctx: CheckContext) -> Iterator[Re
             if _cancelled(analysis, principal)
             else ""
         )
-        yield Result(
-            status=Status.PASS,
-            resource_arn=principal.arn,
-            resource_name=principal.name,
-            detail=f"{kind} {principal.name} is not admin-equivalent{qualifier}.",
-            resource_type=result_type,
+        yield principal_result(
+            principal, Status.PASS, f"{kind} {principal.name} is not admin-equivalent{qualifier}."
         )
 
 

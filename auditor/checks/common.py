@@ -1,18 +1,20 @@
-"""What the check modules share: the reference links, the helpers that read a snapshot, and
-``per_user``, the loop over the credential report's users every per-user check runs in
-(with an ERROR, naming the check's own question, for a row that could not be read).
+"""What the check modules share: the reference links, the helpers that read a snapshot, the
+results about the account, a user's report row or a principal, and ``per_user``, the loop
+over the credential report's users every per-user check runs in (with an ERROR, naming the
+check's own question, for a row that could not be read).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TypeVar
 
 from auditor.checks.registry import CheckContext, CheckFn
 from auditor.model import ResourceType, Result, Source, Status
-from auditor.snapshot import CredentialRow, Snapshot
+from auditor.policy import IamPrincipal
+from auditor.snapshot import CredentialRow, Group, Role, Snapshot, User
 
 T = TypeVar("T")
 P = TypeVar("P")
@@ -44,6 +46,36 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def unused_for(
+    snap: Snapshot,
+    ctx: CheckContext,
+    credential: str,
+    last_used: datetime | None,
+    since: datetime,
+    *,
+    set_word: str,
+) -> tuple[Status, str, dict[str, object]]:
+    """Status, detail and evidence of a credential unused since ``since``.
+
+    KEY-001 and USER-003 apply the one rule (CIS: credentials unused for the configured
+    ``unused_credentials_days`` are removed) to an access key and a console password: a
+    credential never used counts from when it was ``set_word`` ("created", "set").
+    """
+    limit = ctx.thresholds.unused_credentials_days
+    days = age_days(snap.collected_at, since)
+    if last_used is None:
+        what = f"{credential} has never been used and was {set_word} {days} days ago"
+    else:
+        what = f"{credential} was last used {days} days ago"
+    evidence: dict[str, object] = {
+        "never_used": last_used is None,
+        "days_since_use": days,
+        "limit_days": limit,
+    }
+    status = Status.PASS if days <= limit else Status.FAIL
+    return status, f"{what}; the limit is {limit}.", evidence
+
+
 def problem_result(row: CredentialRow, question: str) -> Result:
     """ERROR for a credential-report row whose cells could not all be parsed.
 
@@ -52,28 +84,80 @@ def problem_result(row: CredentialRow, question: str) -> Result:
     ERROR and cannot tell which of the other checks on that user went unjudged.
     """
     who = "The root user's" if row.is_root else f"{row.user}'s"
-    return Result(
-        status=Status.ERROR,
-        resource_arn=row.arn,
-        resource_name=row.user,
-        detail=(
-            f"{who} credential report row could not be read ({'; '.join(row.problems)}), "
-            f"so {question} cannot be judged."
-        ),
-        evidence={"problems": list(row.problems)},
+    return _result(
+        Status.ERROR,
+        f"{who} credential report row could not be read ({'; '.join(row.problems)}), "
+        f"so {question} cannot be judged.",
+        {"problems": list(row.problems)},
+        arn=row.arn,
+        name=row.user,
         resource_type=ResourceType.ACCOUNT if row.is_root else ResourceType.USER,
     )
 
 
 def account_result(snap: Snapshot, status: Status, detail: str, **evidence: object) -> Result:
     """A result about the account itself (resource: the account root ARN, named by its id)."""
+    return _result(
+        status,
+        detail,
+        evidence,
+        arn=snap.root_arn,
+        name=snap.account_id,
+        resource_type=ResourceType.ACCOUNT,
+    )
+
+
+def user_result(row: CredentialRow, status: Status, detail: str, **evidence: object) -> Result:
+    """A result about the IAM user of a credential-report row."""
+    return _result(
+        status, detail, evidence, arn=row.arn, name=row.user, resource_type=ResourceType.USER
+    )
+
+
+def principal_result(
+    principal: IamPrincipal, status: Status, detail: str, **evidence: object
+) -> Result:
+    """A result about a user, group or role, typed as such."""
+    return _result(
+        status,
+        detail,
+        evidence,
+        arn=principal.arn,
+        name=principal.name,
+        resource_type=principal_type(principal),
+    )
+
+
+def principal_type(principal: IamPrincipal) -> ResourceType:
+    """The ASFF resource type of a user, group or role."""
+    if isinstance(principal, User):
+        return ResourceType.USER
+    if isinstance(principal, Group):
+        return ResourceType.GROUP
+    return ResourceType.ROLE
+
+
+def principal_kind(principal: IamPrincipal) -> str:
+    """``User`` / ``Group`` / ``Role``, for details."""
+    return {User: "User", Group: "Group", Role: "Role"}[type(principal)]
+
+
+def _result(
+    status: Status,
+    detail: str,
+    evidence: Mapping[str, object],
+    *,
+    arn: str,
+    name: str,
+    resource_type: ResourceType,
+) -> Result:
     return Result(
         status=status,
-        resource_arn=snap.root_arn,
-        resource_name=snap.account_id,
+        resource_arn=arn,
+        resource_name=name,
         detail=detail,
         evidence=evidence,
-        resource_type=ResourceType.ACCOUNT,
+        resource_type=resource_type,
     )
 
 

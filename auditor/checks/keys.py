@@ -17,6 +17,8 @@ from auditor.checks.common import (
     iso,
     per_user,
     slots,
+    unused_for,
+    user_result,
 )
 from auditor.checks.registry import CheckContext, check
 from auditor.model import ResourceType, Result, Severity, Source, Status
@@ -35,16 +37,6 @@ def _key_result(
         detail=detail,
         evidence={"key": key.slot, **evidence},
         qualifier=f"key{key.slot}",
-        resource_type=ResourceType.USER,
-    )
-
-
-def _user_pass(row: CredentialRow, detail: str) -> Result:
-    return Result(
-        status=Status.PASS,
-        resource_arn=row.arn,
-        resource_name=row.user,
-        detail=detail,
         resource_type=ResourceType.USER,
     )
 
@@ -90,27 +82,22 @@ def _no_date(row: CredentialRow, key: AccessKeyState, question: str) -> Result:
 @per_user("whether the user's active access keys are still in use")
 def access_key_unused(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each active key unused (or, never used, created) longer than the limit."""
-    limit = ctx.thresholds.unused_credentials_days
     if not row.active_keys:
-        yield _user_pass(row, f"{row.user} has no active access keys.")
+        yield user_result(row, Status.PASS, f"{row.user} has no active access keys.")
     for key in row.active_keys:
         since = key.last_used or key.last_rotated
         if since is None:
             yield _no_date(row, key, "how long it has gone unused")
             continue
-        days = age_days(snap.collected_at, since)
-        if key.last_used is None:
-            what = f"Access key {key.slot} has never been used and was created {days} days ago"
-        else:
-            what = f"Access key {key.slot} was last used {days} days ago"
+        status, detail, evidence = unused_for(
+            snap, ctx, f"Access key {key.slot}", key.last_used, since, set_word="created"
+        )
         yield _key_result(
             row,
             key,
-            Status.PASS if days <= limit else Status.FAIL,
-            f"{what}; the limit is {limit}.",
-            never_used=key.last_used is None,
-            days_since_use=days,
-            limit_days=limit,
+            status,
+            detail,
+            **evidence,
             last_used=iso(key.last_used),
             last_rotated=iso(key.last_rotated),
         )
@@ -149,7 +136,7 @@ def access_key_rotation(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -
     """FAIL for each active key older than the limit (whole days; the limit itself passes)."""
     limit = ctx.thresholds.key_rotation_days
     if not row.active_keys:
-        yield _user_pass(row, f"{row.user} has no active access keys.")
+        yield user_result(row, Status.PASS, f"{row.user} has no active access keys.")
     for key in row.active_keys:
         if key.last_rotated is None:
             yield _no_date(row, key, "whether it is rotated within the limit")
@@ -196,13 +183,11 @@ def two_active_keys(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> It
         len(active), f"{len(active)} active access keys"
     )
     detail = f"{row.user} has {count}"
-    yield Result(
-        status=status,
-        resource_arn=row.arn,
-        resource_name=row.user,
-        detail=f"{detail} ({slots(active)})." if active else f"{detail}.",
-        evidence={"active_key_slots": list(active)},
-        resource_type=ResourceType.USER,
+    yield user_result(
+        row,
+        status,
+        f"{detail} ({slots(active)})." if active else f"{detail}.",
+        active_key_slots=list(active),
     )
 
 
@@ -231,10 +216,10 @@ def key_created_at_setup(row: CredentialRow, snap: Snapshot, ctx: CheckContext) 
     """FAIL for each active, never-used key of a console user created with the user."""
     window = ctx.thresholds.key_setup_window_seconds
     if row.password_enabled is not True:
-        yield _user_pass(row, f"{row.user} has no console password.")
+        yield user_result(row, Status.PASS, f"{row.user} has no console password.")
         return
     if not row.active_keys:
-        yield _user_pass(row, f"{row.user} has no active access keys.")
+        yield user_result(row, Status.PASS, f"{row.user} has no active access keys.")
     for key in row.active_keys:
         created = row.user_creation_time
         gap = (

@@ -19,6 +19,9 @@ from auditor.checks.common import (
     account_result,
     credential_users,
     need,
+    principal_kind,
+    principal_result,
+    principal_type,
     problem_result,
 )
 from auditor.checks.registry import CheckContext, check
@@ -36,11 +39,9 @@ from auditor.policy import (
 from auditor.policy.privilege import grants_action, grants_everything, is_service_linked
 from auditor.snapshot import (
     AuthorizationDetails,
-    Group,
     InlinePolicy,
     ManagedPolicy,
     PolicyDocument,
-    Role,
     Snapshot,
     User,
 )
@@ -63,31 +64,6 @@ def principals(details: AuthorizationDetails) -> Iterator[IamPrincipal]:
     yield from details.users
     yield from details.groups
     yield from details.roles
-
-
-def principal_type(principal: IamPrincipal) -> ResourceType:
-    """The ASFF resource type of a user, group or role."""
-    if isinstance(principal, User):
-        return ResourceType.USER
-    if isinstance(principal, Group):
-        return ResourceType.GROUP
-    return ResourceType.ROLE
-
-
-def principal_kind(principal: IamPrincipal) -> str:
-    """``User`` / ``Group`` / ``Role``, for details."""
-    return {User: "User", Group: "Group", Role: "Role"}[type(principal)]
-
-
-def _result(principal: IamPrincipal, status: Status, detail: str, **evidence: object) -> Result:
-    return Result(
-        status=status,
-        resource_arn=principal.arn,
-        resource_name=principal.name,
-        detail=detail,
-        evidence=evidence,
-        resource_type=principal_type(principal),
-    )
 
 
 def _listing(names: list[str]) -> str:
@@ -131,7 +107,9 @@ def user_direct_policies(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
         inline = [p.name for p in user.inline_policies]
         attached = [p.arn for p in user.attached_policies]
         if not inline and not attached:
-            yield _result(user, Status.PASS, f"User {user.name} has no policies of its own.")
+            yield principal_result(
+                user, Status.PASS, f"User {user.name} has no policies of its own."
+            )
             continue
         parts = []
         if attached:
@@ -139,7 +117,7 @@ def user_direct_policies(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
             parts.append(f"{_plural(len(names), 'attached managed policy')} {_listing(names)}")
         if inline:
             parts.append(f"{_plural(len(inline), 'inline policy')} {_listing(inline)}")
-        yield _result(
+        yield principal_result(
             user,
             Status.FAIL,
             f"User {user.name} has {' and '.join(parts)}.",
@@ -192,7 +170,7 @@ def full_admin_attached(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
         grants = [p for p in direct if analysis.grants_full_admin(p)]
         effective = {p.ref for p in analysis.admin_policies(principal)}
         if any(p.ref in effective for p in grants):
-            yield _result(
+            yield principal_result(
                 principal,
                 Status.FAIL,
                 f"{kind} {principal.name} holds full administrator access (Allow * on *, no "
@@ -205,7 +183,7 @@ def full_admin_attached(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
             # it: not an administrator today, yet one edit of the Deny away, and CIS asks
             # for no *:* policy attached at all. A low note, not the high finding.
             yield dataclasses.replace(
-                _result(
+                principal_result(
                     principal,
                     Status.FAIL,
                     f"{kind} {principal.name} has {_listing([p.label for p in grants])} "
@@ -223,7 +201,7 @@ def full_admin_attached(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
             if p.document is not None and (problems := engine.parse(p.document).problems)
         }
         if unreadable:
-            yield _result(
+            yield principal_result(
                 principal,
                 Status.ERROR,
                 f"{kind} {principal.name} has policies that could not be fully read "
@@ -238,7 +216,7 @@ def full_admin_attached(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
         )
         if inherited:
             groups = sorted({p.via_group for p in inherited if p.via_group})
-            yield _result(
+            yield principal_result(
                 principal,
                 Status.PASS,
                 f"No policy of user {principal.name}'s own grants full admin; it inherits full "
@@ -246,7 +224,7 @@ def full_admin_attached(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
                 inherited_from_groups=groups,
             )
             continue
-        yield _result(
+        yield principal_result(
             principal, Status.PASS, f"No policy of {kind.lower()} {principal.name} grants *:*."
         )
 
@@ -720,7 +698,7 @@ def privilege_escalation(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
         kind = principal_kind(principal)
         admin = analysis.admin_grants(principal)
         if admin:
-            yield _result(
+            yield principal_result(
                 principal,
                 Status.PASS,
                 f"{kind} {principal.name} is already admin-equivalent through "
@@ -730,7 +708,7 @@ def privilege_escalation(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
             continue
         matches = analysis.escalation_methods(principal)
         if matches:
-            yield _result(
+            yield principal_result(
                 principal,
                 Status.FAIL,
                 f"{kind} {principal.name} can escalate its privileges by "
@@ -744,7 +722,7 @@ def privilege_escalation(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
             continue
         unreadable = analysis.unreadable(principal)
         if unreadable:
-            yield _result(
+            yield principal_result(
                 principal,
                 Status.ERROR,
                 f"{kind} {principal.name} has policies that could not be fully read "
@@ -752,7 +730,7 @@ def privilege_escalation(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
                 policy_problems=unreadable,
             )
             continue
-        yield _result(
+        yield principal_result(
             principal,
             Status.PASS,
             f"{kind} {principal.name} holds no known privilege-escalation method.",
@@ -799,13 +777,13 @@ def admin_without_mfa(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
             yield problem_result(row, "whether the user is admin-equivalent without MFA")
             continue
         if row is not None and row.mfa_active:
-            yield _result(user, Status.PASS, f"User {user.name} has MFA enabled.")
+            yield principal_result(user, Status.PASS, f"User {user.name} has MFA enabled.")
             continue
         admin = analysis.admin_grants(user)
         if not admin:
             unreadable = analysis.unreadable(user)
             if unreadable:
-                yield _result(
+                yield principal_result(
                     user,
                     Status.ERROR,
                     f"User {user.name} has no MFA and policies that could not be fully read "
@@ -813,10 +791,12 @@ def admin_without_mfa(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
                     policy_problems=unreadable,
                 )
             else:
-                yield _result(user, Status.PASS, f"User {user.name} is not admin-equivalent.")
+                yield principal_result(
+                    user, Status.PASS, f"User {user.name} is not admin-equivalent."
+                )
             continue
         if row is None:
-            yield _result(
+            yield principal_result(
                 user,
                 Status.ERROR,
                 f"User {user.name} is admin-equivalent but has no credential report row "
@@ -830,7 +810,7 @@ def admin_without_mfa(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
         if row.active_keys:
             credentials.append(f"{len(row.active_keys)} active access key(s)")
         holding = f", and holds {' and '.join(credentials)}" if credentials else ""
-        yield _result(
+        yield principal_result(
             user,
             Status.FAIL,
             f"User {user.name} is admin-equivalent through {_listing(list(admin))} and has "
@@ -880,17 +860,13 @@ def cloudshell_full_access(snap: Snapshot, ctx: CheckContext) -> Iterator[Result
         ]
         if arns:
             found = True
-            yield _result(
+            yield principal_result(
                 principal,
                 Status.FAIL,
                 f"{principal_kind(principal)} {principal.name} has {CLOUDSHELL_POLICY} attached.",
                 policy_arn=arns[0],
             )
     if not found:
-        yield Result(
-            status=Status.PASS,
-            resource_arn=snap.root_arn,
-            resource_name=snap.account_id,
-            detail=f"{CLOUDSHELL_POLICY} is attached to no user, group or role.",
-            resource_type=ResourceType.ACCOUNT,
+        yield account_result(
+            snap, Status.PASS, f"{CLOUDSHELL_POLICY} is attached to no user, group or role."
         )

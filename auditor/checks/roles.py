@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.common import SECURITY_HUB_IAM_DOC, age_days, iso, need
+from auditor.checks.common import (
+    SECURITY_HUB_IAM_DOC,
+    account_result,
+    age_days,
+    iso,
+    need,
+    principal_result,
+)
 from auditor.checks.registry import CheckContext, check
 from auditor.model import ResourceType, Result, Severity, Source, Status
 from auditor.policy import is_aws_policy
-from auditor.snapshot import AuthorizationDetails, Role, Snapshot
+from auditor.snapshot import AuthorizationDetails, Snapshot
 
 SUPPORT_POLICY = "AWSSupportAccess"
 # How far back IAM tracks RoleLastUsed; "no recorded use" means none in this period.
@@ -21,17 +28,6 @@ ROLE_LAST_USED_TRACKING_DAYS = 400
 
 def _details(snap: Snapshot) -> AuthorizationDetails:
     return need(snap.authorization, Source.AUTHORIZATION_DETAILS)
-
-
-def _role_result(role: Role, status: Status, detail: str, **evidence: object) -> Result:
-    return Result(
-        status=status,
-        resource_arn=role.arn,
-        resource_name=role.name,
-        detail=detail,
-        evidence=evidence,
-        resource_type=ResourceType.ROLE,
-    )
 
 
 @check(
@@ -76,14 +72,14 @@ def unused_role(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
             "service_linked": role.service_linked,
         }
         if created is not None and created <= limit:
-            yield _role_result(
+            yield principal_result(
                 role,
                 Status.PASS,
                 f"Role {role.name} was created {created} days ago, within {limit}.",
                 **evidence,
             )
         elif used is not None and used <= limit:
-            yield _role_result(
+            yield principal_result(
                 role, Status.PASS, f"Role {role.name} was last used {used} days ago.", **evidence
             )
         else:
@@ -98,7 +94,7 @@ def unused_role(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
                 if role.service_linked
                 else ""
             )
-            yield _role_result(
+            yield principal_result(
                 role,
                 Status.FAIL,
                 f"Role {role.name} has not been used in {limit} days ({when}).{note}",
@@ -148,11 +144,4 @@ def support_role_missing(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     else:
         detail = f"No role has {SUPPORT_POLICY} attached."
         status = Status.FAIL
-    yield Result(
-        status=status,
-        resource_arn=snap.root_arn,
-        resource_name=snap.account_id,
-        detail=detail,
-        evidence={"support_roles": roles},
-        resource_type=ResourceType.ACCOUNT,
-    )
+    yield account_result(snap, status, detail, support_roles=roles)

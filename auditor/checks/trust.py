@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from auditor.checks.common import need
+from auditor.checks.common import need, principal_result
 from auditor.checks.registry import CheckContext, check
 from auditor.model import ResourceType, Result, Severity, Source, Status
 from auditor.policy.document import Condition
@@ -184,26 +184,15 @@ def _per_role(
             yield from fails
         elif seen.trust.problems:
             problems = list(seen.trust.problems)
-            yield _role_result(
+            yield principal_result(
                 role,
                 Status.ERROR,
                 f"Role {role.name}'s trust policy could not be fully read "
                 f"({'; '.join(problems)}), so {risk} cannot be ruled out.",
-                {"problems": problems},
+                problems=problems,
             )
         else:
-            yield _role_result(role, Status.PASS, passing(seen), {})
-
-
-def _role_result(role: Role, status: Status, detail: str, evidence: Mapping[str, Any]) -> Result:
-    return Result(
-        status=status,
-        resource_arn=role.arn,
-        resource_name=role.name,
-        detail=detail,
-        evidence=evidence,
-        resource_type=ResourceType.ROLE,
-    )
+            yield principal_result(role, Status.PASS, passing(seen))
 
 
 def _fail(
@@ -765,9 +754,9 @@ def oidc_broad_sub(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     )
 
 
-def _eks(g: TrustGrant) -> Federation | None:
+def _provider(g: TrustGrant, provider: Provider) -> Federation | None:
     fed = g.federation
-    return fed if fed is not None and fed.provider is Provider.EKS else None
+    return fed if fed is not None and fed.provider is provider else None
 
 
 @check(
@@ -795,7 +784,7 @@ def eks_irsa_sub(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
 
     def judge(seen: _Seen) -> Iterator[Result]:
         for g in seen.trust.grants:
-            fed = _eks(g)
+            fed = _provider(g, Provider.EKS)
             if fed is None:
                 continue
             breadth = subject_scope(g.conditions, fed.sub_key)
@@ -817,13 +806,8 @@ def eks_irsa_sub(snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
         ctx,
         "an EKS IRSA trust without a pinned service account",
         judge,
-        _federation_passing("EKS IRSA", lambda g: bool(_eks(g))),
+        _federation_passing("EKS IRSA", lambda g: bool(_provider(g, Provider.EKS))),
     )
-
-
-def _provider(g: TrustGrant, provider: Provider) -> Federation | None:
-    fed = g.federation
-    return fed if fed is not None and fed.provider is provider else None
 
 
 @check(

@@ -20,6 +20,8 @@ from auditor.checks.common import (
     per_user,
     per_user_with,
     slots,
+    unused_for,
+    user_result,
 )
 from auditor.checks.registry import CheckContext, check
 from auditor.model import ResourceType, Result, Severity, Source, Status
@@ -28,17 +30,6 @@ from auditor.snapshot import CredentialRow, Snapshot, VirtualMfaDevice
 CREDENTIAL_REPORT_DOC = (
     "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html"
 )
-
-
-def _result(row: CredentialRow, status: Status, detail: str, **evidence: object) -> Result:
-    return Result(
-        status=status,
-        resource_arn=row.arn,
-        resource_name=row.user,
-        detail=detail,
-        evidence=evidence,
-        resource_type=ResourceType.USER,
-    )
 
 
 def _console(row: CredentialRow) -> bool:
@@ -78,11 +69,11 @@ def _virtual_mfa_devices(snap: Snapshot) -> tuple[VirtualMfaDevice, ...]:
 def console_user_no_mfa(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each user with a console password and no active MFA device."""
     if not _console(row):
-        yield _result(row, Status.PASS, f"{row.user} has no console password.")
+        yield user_result(row, Status.PASS, f"{row.user} has no console password.")
     elif row.mfa_active:
-        yield _result(row, Status.PASS, f"{row.user} signs in to the console with MFA.")
+        yield user_result(row, Status.PASS, f"{row.user} signs in to the console with MFA.")
     else:
-        yield _result(
+        yield user_result(
             row,
             Status.FAIL,
             f"{row.user} has a console password and no MFA device.",
@@ -119,9 +110,9 @@ def console_user_no_mfa(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -
 def user_no_mfa(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iterator[Result]:
     """FAIL for each user without an active MFA device, console password or not."""
     if row.mfa_active:
-        yield _result(row, Status.PASS, f"{row.user} has MFA enabled.")
+        yield user_result(row, Status.PASS, f"{row.user} has MFA enabled.")
     else:
-        yield _result(row, Status.FAIL, f"{row.user} has no MFA device.", mfa_active=False)
+        yield user_result(row, Status.FAIL, f"{row.user} has no MFA device.", mfa_active=False)
 
 
 @check(
@@ -150,32 +141,26 @@ def console_password_unused(
     row: CredentialRow, snap: Snapshot, ctx: CheckContext
 ) -> Iterator[Result]:
     """FAIL for each console password unused (or, never used, set) longer than the limit."""
-    limit = ctx.thresholds.unused_credentials_days
     if not _console(row):
-        yield _result(row, Status.PASS, f"{row.user} has no console password.")
+        yield user_result(row, Status.PASS, f"{row.user} has no console password.")
         return
-    never_used = row.password_last_used is None
     since = row.password_last_used or row.password_last_changed or row.user_creation_time
     if since is None:
-        yield _result(
+        yield user_result(
             row,
             Status.ERROR,
             f"{row.user}'s console password has no last-used, last-changed or creation "
             "date in the credential report, so how long it has gone unused cannot be judged.",
         )
         return
-    days = age_days(snap.collected_at, since)
-    if never_used:
-        what = f"{row.user}'s console password has never been used and was set {days} days ago"
-    else:
-        what = f"{row.user}'s console password was last used {days} days ago"
-    yield _result(
+    status, detail, evidence = unused_for(
+        snap, ctx, f"{row.user}'s console password", row.password_last_used, since, set_word="set"
+    )
+    yield user_result(
         row,
-        Status.PASS if days <= limit else Status.FAIL,
-        f"{what}; the limit is {limit}.",
-        never_used=never_used,
-        days_since_use=days,
-        limit_days=limit,
+        status,
+        detail,
+        **evidence,
         password_last_used=iso(row.password_last_used),
         password_last_changed=iso(row.password_last_changed),
     )
@@ -207,7 +192,9 @@ def dormant_user(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Itera
     created = row.user_creation_time
     if created is not None and age_days(snap.collected_at, created) <= limit:
         days = age_days(snap.collected_at, created)
-        yield _result(row, Status.PASS, f"{row.user} was created {days} days ago, within {limit}.")
+        yield user_result(
+            row, Status.PASS, f"{row.user} was created {days} days ago, within {limit}."
+        )
         return
     uses = [row.password_last_used, *(k.last_used for k in row.access_keys)]
     last = max((u for u in uses if u is not None), default=None)
@@ -219,7 +206,7 @@ def dormant_user(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Itera
         "user_creation_time": iso(created),
     }
     if last_days is not None and last_days <= limit:
-        yield _result(
+        yield user_result(
             row,
             Status.PASS,
             f"{row.user} last used a credential {last_days} days ago.",
@@ -227,7 +214,7 @@ def dormant_user(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Itera
         )
     else:
         when = "never" if last_days is None else f"{last_days} days ago"
-        yield _result(
+        yield user_result(
             row,
             Status.FAIL,
             f"{row.user} has used no password or access key in {limit} days (last use: {when}).",
@@ -265,7 +252,7 @@ def user_signing_cert(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> 
     active = tuple(c.slot for c in row.signing_certs if c.active)
     if active:
         cert = "certificate" if len(active) == 1 else "certificates"
-        yield _result(
+        yield user_result(
             row,
             Status.FAIL,
             f"{row.user} has {len(active)} active X.509 signing {cert} "
@@ -273,7 +260,7 @@ def user_signing_cert(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> 
             active_cert_slots=list(active),
         )
     else:
-        yield _result(row, Status.PASS, f"{row.user} has no active signing certificate.")
+        yield user_result(row, Status.PASS, f"{row.user} has no active signing certificate.")
 
 
 @check(
@@ -308,16 +295,16 @@ def console_user_with_keys(
     """FAIL for each user with both a console password and an active access key."""
     active = tuple(k.slot for k in row.active_keys)
     if _console(row) and active:
-        yield _result(
+        yield user_result(
             row,
             Status.FAIL,
             f"{row.user} signs in to the console and also holds active access {slots(active)}.",
             active_key_slots=list(active),
         )
     elif _console(row):
-        yield _result(row, Status.PASS, f"{row.user} is a console user with no active keys.")
+        yield user_result(row, Status.PASS, f"{row.user} is a console user with no active keys.")
     else:
-        yield _result(row, Status.PASS, f"{row.user} has no console password.")
+        yield user_result(row, Status.PASS, f"{row.user} has no console password.")
 
 
 @check(
@@ -353,7 +340,7 @@ def workload_user(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iter
     """FAIL for each user without a console password that holds an active access key."""
     active = tuple(k.slot for k in row.active_keys)
     if not _console(row) and active:
-        yield _result(
+        yield user_result(
             row,
             Status.FAIL,
             f"{row.user} has no console password but holds active access {slots(active)}: "
@@ -361,9 +348,9 @@ def workload_user(row: CredentialRow, snap: Snapshot, ctx: CheckContext) -> Iter
             active_key_slots=list(active),
         )
     elif active:
-        yield _result(row, Status.PASS, f"{row.user} is a console user, not a workload.")
+        yield user_result(row, Status.PASS, f"{row.user} is a console user, not a workload.")
     else:
-        yield _result(row, Status.PASS, f"{row.user} holds no active access keys.")
+        yield user_result(row, Status.PASS, f"{row.user} holds no active access keys.")
 
 
 @check(
@@ -403,7 +390,7 @@ def phishing_resistant_mfa(
         if d.user_arn == row.arn or (d.user_name is not None and d.user_name == row.user)
     )
     if virtual:
-        yield _result(
+        yield user_result(
             row,
             Status.FAIL,
             f"{row.user}'s MFA includes a virtual (authenticator app) device; register a "
@@ -411,7 +398,7 @@ def phishing_resistant_mfa(
             virtual_mfa_devices=virtual,
         )
     else:
-        yield _result(
+        yield user_result(
             row,
             Status.PASS,
             f"{row.user}'s MFA is a security key, passkey or hardware token.",

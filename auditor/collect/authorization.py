@@ -73,14 +73,25 @@ def _boundary(entity: Mapping[str, Any]) -> str | None:
     return str(arn) if arn else None
 
 
+def _identity(item: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    """What names a user, group or role entry, keyed as the snapshot's fields are.
+
+    ``kind`` is the entry's prefix in the API (``User``, ``Group``, ``Role``): it names its
+    ``...Name`` and ``...Id`` keys and the snapshot's ``..._id`` field.
+    """
+    return {
+        "name": str(item[f"{kind}Name"]),
+        "arn": str(item["Arn"]),
+        f"{kind.lower()}_id": str(item.get(f"{kind}Id", "")),
+        "path": str(item.get("Path", "/")),
+        "create_date": as_utc(item.get("CreateDate")),
+    }
+
+
 def build_user(item: Mapping[str, Any]) -> User:
     """A ``User`` from one ``UserDetailList`` entry."""
     return User(
-        name=str(item["UserName"]),
-        arn=str(item["Arn"]),
-        user_id=str(item.get("UserId", "")),
-        path=str(item.get("Path", "/")),
-        create_date=as_utc(item.get("CreateDate")),
+        **_identity(item, "User"),
         inline_policies=_inline(item.get("UserPolicyList")),
         attached_policies=_attached(item.get("AttachedManagedPolicies")),
         groups=tuple(str(g) for g in item.get("GroupList") or ()),
@@ -92,11 +103,7 @@ def build_user(item: Mapping[str, Any]) -> User:
 def build_group(item: Mapping[str, Any]) -> Group:
     """A ``Group`` from one ``GroupDetailList`` entry."""
     return Group(
-        name=str(item["GroupName"]),
-        arn=str(item["Arn"]),
-        group_id=str(item.get("GroupId", "")),
-        path=str(item.get("Path", "/")),
-        create_date=as_utc(item.get("CreateDate")),
+        **_identity(item, "Group"),
         inline_policies=_inline(item.get("GroupPolicyList")),
         attached_policies=_attached(item.get("AttachedManagedPolicies")),
     )
@@ -111,11 +118,7 @@ def build_role(item: Mapping[str, Any]) -> Role:
     last_used = item.get("RoleLastUsed") or {}
     region = last_used.get("Region")
     return Role(
-        name=str(item["RoleName"]),
-        arn=str(item["Arn"]),
-        role_id=str(item.get("RoleId", "")),
-        path=str(item.get("Path", "/")),
-        create_date=as_utc(item.get("CreateDate")),
+        **_identity(item, "Role"),
         trust_policy=parse_policy_document(item.get("AssumeRolePolicyDocument")),
         inline_policies=_inline(item.get("RolePolicyList")),
         attached_policies=_attached(item.get("AttachedManagedPolicies")),

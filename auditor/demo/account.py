@@ -44,6 +44,10 @@ def _doc(*statements: Mapping[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
+def _allow(action: str | list[str], resource: str | list[str]) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource}
+
+
 def _trust_service(service: str) -> str:
     return _doc({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"})
 
@@ -157,39 +161,41 @@ def _password_policy_and_root(iam: IAMClient) -> None:
     )
 
 
+def _console_user(
+    iam: IAMClient,
+    name: str,
+    *,
+    created_days_ago: float,
+    signed_in_days_ago: float,
+    tags: Mapping[str, str] | None = None,
+) -> None:
+    """A user with a console password, created and last signed in that many days ago."""
+    iam.create_user(UserName=name, Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()])
+    iam.create_login_profile(UserName=name, Password=_DEMO_PASSWORD)
+    moto_account.backdate_user(name, created_days_ago=created_days_ago)
+    moto_account.backdate_password(name, last_used_days_ago=signed_in_days_ago)
+
+
 def _people(iam: IAMClient) -> None:
     # The founding engineer: administrator through an inline *:* policy, console access,
     # never enabled MFA.
-    iam.create_user(UserName="alice.admin", Tags=[{"Key": "team", "Value": "platform"}])
-    iam.create_login_profile(UserName="alice.admin", Password=_DEMO_PASSWORD)
+    _console_user(
+        iam, "alice.admin", created_days_ago=900, signed_in_days_ago=2, tags={"team": "platform"}
+    )
     iam.put_user_policy(
         UserName="alice.admin",
         PolicyName="FullAdministrator",
-        PolicyDocument=_doc({"Effect": "Allow", "Action": "*", "Resource": "*"}),
+        PolicyDocument=_doc(_allow("*", "*")),
     )
-    moto_account.backdate_user("alice.admin", created_days_ago=900)
-    moto_account.backdate_password("alice.admin", last_used_days_ago=2)
 
     # A developer with an authenticator app.
-    iam.create_user(UserName="maria.garcia")
-    iam.create_login_profile(UserName="maria.garcia", Password=_DEMO_PASSWORD)
-    device = iam.create_virtual_mfa_device(VirtualMFADeviceName="maria.garcia")
-    iam.enable_mfa_device(
-        UserName="maria.garcia",
-        SerialNumber=device["VirtualMFADevice"]["SerialNumber"],
-        AuthenticationCode1="123456",
-        AuthenticationCode2="654321",
-    )
-    moto_account.backdate_user("maria.garcia", created_days_ago=300)
-    moto_account.backdate_password("maria.garcia", last_used_days_ago=1)
+    _console_user(iam, "maria.garcia", created_days_ago=300, signed_in_days_ago=1)
+    moto_account.add_virtual_mfa(iam, "maria.garcia")
 
     # A developer without MFA, who has not signed in for two months, and whose access
     # key was made together with the user and never used.
-    iam.create_user(UserName="dev.chen")
-    iam.create_login_profile(UserName="dev.chen", Password=_DEMO_PASSWORD)
+    _console_user(iam, "dev.chen", created_days_ago=150, signed_in_days_ago=60)
     iam.create_access_key(UserName="dev.chen")
-    moto_account.backdate_user("dev.chen", created_days_ago=150)
-    moto_account.backdate_password("dev.chen", last_used_days_ago=60)
     moto_account.backdate_access_key("dev.chen", 1, created_days_ago=150, last_used_days_ago=None)
 
     # The analyst everyone should be: console with a hardware token, permissions only
@@ -197,43 +203,28 @@ def _people(iam: IAMClient) -> None:
     policy = iam.create_policy(
         PolicyName="AnalystsReadReports",
         PolicyDocument=_doc(
-            {
-                "Effect": "Allow",
-                "Action": ["s3:GetObject", "s3:ListBucket"],
-                "Resource": ["arn:aws:s3:::example-reports", "arn:aws:s3:::example-reports/*"],
-            }
+            _allow(
+                ["s3:GetObject", "s3:ListBucket"],
+                ["arn:aws:s3:::example-reports", "arn:aws:s3:::example-reports/*"],
+            )
         ),
     )
     iam.create_group(GroupName="analysts")
     iam.attach_group_policy(GroupName="analysts", PolicyArn=policy["Policy"]["Arn"])
-    iam.create_user(UserName="jane.analyst")
+    _console_user(iam, "jane.analyst", created_days_ago=200, signed_in_days_ago=3)
     iam.add_user_to_group(GroupName="analysts", UserName="jane.analyst")
-    iam.create_login_profile(UserName="jane.analyst", Password=_DEMO_PASSWORD)
-    iam.enable_mfa_device(
-        UserName="jane.analyst",
-        SerialNumber="GAHT12345678",  # a hardware token's serial: not a virtual device
-        AuthenticationCode1="123456",
-        AuthenticationCode2="654321",
-    )
-    moto_account.backdate_user("jane.analyst", created_days_ago=200)
-    moto_account.backdate_password("jane.analyst", last_used_days_ago=3)
+    # A hardware token's serial: not a virtual device.
+    moto_account.enable_mfa(iam, "jane.analyst", "GAHT12345678")
 
     # A contractor given an inline policy instead of a group, with s3:* on a bucket.
-    iam.create_user(UserName="contractor.sam")
-    iam.create_login_profile(UserName="contractor.sam", Password=_DEMO_PASSWORD)
+    _console_user(iam, "contractor.sam", created_days_ago=50, signed_in_days_ago=10)
     iam.put_user_policy(
         UserName="contractor.sam",
         PolicyName="UploadAssets",
         PolicyDocument=_doc(
-            {
-                "Effect": "Allow",
-                "Action": "s3:*",
-                "Resource": ["arn:aws:s3:::example-assets", "arn:aws:s3:::example-assets/*"],
-            }
+            _allow("s3:*", ["arn:aws:s3:::example-assets", "arn:aws:s3:::example-assets/*"])
         ),
     )
-    moto_account.backdate_user("contractor.sam", created_days_ago=50)
-    moto_account.backdate_password("contractor.sam", last_used_days_ago=10)
 
 
 def _workloads(iam: IAMClient) -> None:
@@ -261,13 +252,7 @@ def _workloads(iam: IAMClient) -> None:
     iam.put_user_policy(
         UserName="ci-uploader",
         PolicyName="PutArtifacts",
-        PolicyDocument=_doc(
-            {
-                "Effect": "Allow",
-                "Action": "s3:PutObject",
-                "Resource": "arn:aws:s3:::example-artifacts/*",
-            }
-        ),
+        PolicyDocument=_doc(_allow("s3:PutObject", "arn:aws:s3:::example-artifacts/*")),
     )
     moto_account.backdate_user("ci-uploader", created_days_ago=40)
     moto_account.backdate_access_key("ci-uploader", 1, created_days_ago=30, last_used_days_ago=1)
@@ -288,11 +273,10 @@ def _roles(iam: IAMClient) -> None:
         RoleName="orders-processor",
         PolicyName="WriteOrders",
         PolicyDocument=_doc(
-            {
-                "Effect": "Allow",
-                "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem"],
-                "Resource": f"arn:aws:dynamodb:us-east-1:{DEMO_ACCOUNT_ID}:table/orders",
-            }
+            _allow(
+                ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+                f"arn:aws:dynamodb:us-east-1:{DEMO_ACCOUNT_ID}:table/orders",
+            )
         ),
     )
     moto_account.backdate_role("orders-processor", created_days_ago=250, last_used_days_ago=0.05)
@@ -364,11 +348,7 @@ def _deploy_chain(iam: IAMClient, admin_access: str) -> None:
         UserName="ci-deploy",
         PolicyName="AssumeDeploy",
         PolicyDocument=_doc(
-            {
-                "Effect": "Allow",
-                "Action": "sts:AssumeRole",
-                "Resource": f"arn:aws:iam::{DEMO_ACCOUNT_ID}:role/deploy",
-            }
+            _allow("sts:AssumeRole", f"arn:aws:iam::{DEMO_ACCOUNT_ID}:role/deploy")
         ),
     )
     moto_account.backdate_user("ci-deploy", created_days_ago=200)
@@ -417,11 +397,7 @@ def _certificates_and_federation(iam: IAMClient) -> None:
         RoleName="github-actions-deploy",
         PolicyName="DeployStaticSite",
         PolicyDocument=_doc(
-            {
-                "Effect": "Allow",
-                "Action": ["s3:PutObject", "s3:DeleteObject"],
-                "Resource": "arn:aws:s3:::example-www/*",
-            }
+            _allow(["s3:PutObject", "s3:DeleteObject"], "arn:aws:s3:::example-www/*")
         ),
     )
     moto_account.backdate_role("github-actions-deploy", created_days_ago=120, last_used_days_ago=2)

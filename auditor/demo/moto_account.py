@@ -1,7 +1,8 @@
 """Shape moto's in-process IAM backend where the AWS API cannot: dates, root state, scale.
 
 moto creates everything "now", has no root user, dates every server certificate 2012 and
-takes a minute to create thousands of users over HTTP. These helpers change its objects in
+takes a minute to create thousands of users over HTTP. These helpers (but the two that
+enable MFA through boto3, shared by the demo and the tests) change its objects in
 this process (also that of a test's ``ThreadedMotoServer``); each change is tied to one
 backend instance, which ``mock_aws()`` and ``POST /moto-api/reset`` replace. Dates are
 naive UTC, as moto stores them.
@@ -160,6 +161,28 @@ def backdate_role(
     else:
         role.last_used = utc_days_ago(last_used_days_ago)
         role.last_used_region = last_used_region
+
+
+# --- MFA through the API ------------------------------------------------------------------
+
+
+def enable_mfa(iam: Any, user: str, serial: str) -> None:
+    """Enable MFA device ``serial`` for ``user`` with boto3 (moto accepts any two codes)."""
+    iam.enable_mfa_device(
+        UserName=user,
+        SerialNumber=serial,
+        AuthenticationCode1="123456",
+        AuthenticationCode2="654321",
+    )
+
+
+def add_virtual_mfa(iam: Any, user: str, *, device_name: str | None = None) -> str:
+    """Create a virtual MFA device (named after ``user`` unless told), enable it for
+    ``user`` with boto3, and return its serial number."""
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=device_name or user)
+    serial = str(device["VirtualMFADevice"]["SerialNumber"])
+    enable_mfa(iam, user, serial)
+    return serial
 
 
 # --- root ----------------------------------------------------------------------------------

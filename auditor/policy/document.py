@@ -232,9 +232,18 @@ def resource_matches(pattern: str, resource: str) -> bool:
 
 @lru_cache(maxsize=8192)
 def _glob(pattern: str, text: str) -> bool:
+    return wildcard_match(pattern, text, text_is_pattern=True)
+
+
+def wildcard_match(pattern: str, text: str, *, text_is_pattern: bool) -> bool:
+    """True when IAM wildcard ``pattern`` matches ``text``, case-sensitively.
+
+    With ``text_is_pattern`` the answer is whether ``pattern`` matches every string ``text``
+    stands for; otherwise ``text`` is taken literally, a ``*`` in it being one character.
+    """
     # The classic one-star-backtrack matcher: O(len * len) at worst, where a regex of many
     # ``.*`` could backtrack exponentially on a hostile pattern. ``?`` never consumes a
-    # literal ``*`` of ``text`` (a required pattern), while ``*`` may: that is what makes
+    # ``*`` of a text that is a pattern (a required run), while ``*`` may: that is what makes
     # "pattern covers pattern" sound, so ``iam:?ut*`` does not claim to cover ``iam:*``.
     p = t = 0
     star, mark = -1, 0
@@ -242,7 +251,10 @@ def _glob(pattern: str, text: str) -> bool:
         if p < len(pattern) and pattern[p] == "*":
             star, mark = p, t
             p += 1
-        elif p < len(pattern) and (pattern[p] == text[t] or (pattern[p] == "?" and text[t] != "*")):
+        elif p < len(pattern) and (
+            pattern[p] == text[t]
+            or (pattern[p] == "?" and not (text_is_pattern and text[t] == "*"))
+        ):
             p += 1
             t += 1
         elif star >= 0:

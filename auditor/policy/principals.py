@@ -14,6 +14,7 @@ from auditor.policy.document import (
     evaluate,
     parse_policy,
 )
+from auditor.policy.memo import ByIdentity
 from auditor.snapshot import AuthorizationDetails, Group, PolicyDocument, Role, User
 
 # --- principals and the policies they hold -----------------------------------------------
@@ -102,16 +103,11 @@ class PolicyEngine:
 
     def __init__(self, details: AuthorizationDetails) -> None:
         self.details = details
-        self._parsed: dict[int, tuple[object, Policy]] = {}
+        self._parsed: ByIdentity[object, Policy] = ByIdentity()
 
     def parse(self, document: object) -> Policy:
         """``parse_policy`` with the engine's cache."""
-        hit = self._parsed.get(id(document))
-        if hit is not None and hit[0] is document:
-            return hit[1]
-        policy = parse_policy(document)
-        self._parsed[id(document)] = (document, policy)
-        return policy
+        return self._parsed.get(document, parse_policy)
 
     def policies_of(self, principal: IamPrincipal) -> tuple[EffectivePolicy, ...]:
         """``effective_documents`` for this account."""

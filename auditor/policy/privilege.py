@@ -30,7 +30,7 @@ from auditor.policy.document import (
     patterns_overlap,
     resource_matches,
 )
-from auditor.policy.memo import forget, is_cached
+from auditor.policy.memo import ByIdentity, forget, is_cached
 from auditor.policy.principals import (
     EffectivePolicy,
     IamPrincipal,
@@ -427,7 +427,7 @@ class PrivilegeAnalysis:
         self.details = details
         # The engine's parse cache is the one every check of this snapshot shares.
         self.engine = PolicyEngine(details)
-        self._compiled: dict[int, tuple[object, _Compiled]] = {}
+        self._compiled: ByIdentity[object, _Compiled] = ByIdentity()
         self._facts: dict[str, _PrincipalFacts] = {}
         self._by_arn: dict[str, IamPrincipal] | None = None
 
@@ -435,13 +435,10 @@ class PrivilegeAnalysis:
 
     def compiled(self, document: object) -> _Compiled:
         """The compiled form of ``document``, parsed once per document object."""
-        hit = self._compiled.get(id(document))
-        if hit is not None and hit[0] is document:
-            return hit[1]
-        compiled = _compile(self.engine.parse(document))
-        # The document is kept referenced so its id cannot be reused by another object.
-        self._compiled[id(document)] = (document, compiled)
-        return compiled
+        return self._compiled.get(document, self._compile_document)
+
+    def _compile_document(self, document: object) -> _Compiled:
+        return _compile(self.engine.parse(document))
 
     def parse(self, document: object) -> Policy:
         """``parse_policy`` with this analysis' cache."""
@@ -633,23 +630,21 @@ def _allows_slow(facts: _PrincipalFacts, action: str) -> bool:
     """``allows`` for an action outside the tracked set: the same rules, statement by
     statement."""
 
-    def allowed_by(policy: Policy) -> bool:
+    def unconditional(policy: Policy, effect: Effect) -> bool:
+        # An Allow must cover all that ``action`` stands for; a Deny touching any of it counts.
         return any(
-            s.effect is Effect.ALLOW
+            s.effect is effect
             and s.unconditional
             and broad_resources(s)
-            and s.covers_action(action)
+            and (s.covers_action(action) if effect is Effect.ALLOW else s.touches_action(action))
             for s in policy.statements
         )
 
+    def allowed_by(policy: Policy) -> bool:
+        return unconditional(policy, Effect.ALLOW)
+
     def denied_by(policy: Policy) -> bool:
-        return any(
-            s.effect is Effect.DENY
-            and s.unconditional
-            and broad_resources(s)
-            and s.touches_action(action)
-            for s in policy.statements
-        )
+        return unconditional(policy, Effect.DENY)
 
     compiled = [h.compiled for h in facts.held if h.compiled is not None]
     if not any(allowed_by(c.policy) for c in compiled):

@@ -20,7 +20,7 @@ from typing import Any
 
 from auditor.names import is_account_id, is_unique_id
 from auditor.policy.document import Condition, Effect, Policy, Statement, as_mapping, parse_policy
-from auditor.policy.memo import forget, is_cached
+from auditor.policy.memo import ByIdentity, forget, is_cached
 from auditor.snapshot import AuthorizationDetails, Role
 
 # The actions that let a principal become the role; a statement granting none of them is not
@@ -614,16 +614,15 @@ class TrustAnalysis:
 
     def __init__(self, details: AuthorizationDetails) -> None:
         self.details = details
-        self._read: dict[int, tuple[Role, TrustPolicy]] = {}
+        self._read: ByIdentity[Role, TrustPolicy] = ByIdentity()
 
     def of(self, role: Role) -> TrustPolicy:
         """``read_trust`` of ``role``'s trust policy, cached."""
-        hit = self._read.get(id(role))
-        if hit is not None and hit[0] is role:
-            return hit[1]
-        trust = read_trust(role.trust_policy)
-        self._read[id(role)] = (role, trust)
-        return trust
+        return self._read.get(role, _read_role)
+
+
+def _read_role(role: Role) -> TrustPolicy:
+    return read_trust(role.trust_policy)
 
 
 _ANALYSES: OrderedDict[int, tuple[AuthorizationDetails, TrustAnalysis]] = OrderedDict()

@@ -9,6 +9,7 @@ from factories import (
     ROOT_ARN,
     access_analyzer,
     analyzer,
+    analyzer_gap,
     by_name,
     cred_row,
     oidc,
@@ -19,7 +20,7 @@ from factories import (
     snapshot,
 )
 
-from auditor.model import Gap, ResourceType, Source, Status
+from auditor.model import Gap, ResourceType, Status
 from auditor.snapshot import Analyzer, Snapshot
 
 # --- AA-001 ------------------------------------------------------------------------------
@@ -62,14 +63,7 @@ def test_aa_001_inactive_analyzer_fails() -> None:
 
 
 def test_aa_001_failed_region_is_error_and_others_are_judged() -> None:
-    gap = Gap(
-        source=Source.ACCESS_ANALYZER,
-        operation="access-analyzer:ListAnalyzers",
-        error="AccessDeniedException",
-        message="not authorized",
-        region="ap-south-1",
-    )
-    snap = aa_snapshot(["us-east-1"], [analyzer("us-east-1")], [gap])
+    snap = aa_snapshot(["us-east-1"], [analyzer("us-east-1")], [analyzer_gap("ap-south-1")])
     results = by_name(run_check("AA-001", snap))
     assert results["us-east-1"].status is Status.PASS
     err = results["ap-south-1"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import pytest
 from factories import (
     ADMIN_MANAGED,
     LAMBDA_TRUST,
@@ -154,14 +155,26 @@ def test_perm_010_passes_when_nobody_can_reach_admin() -> None:
     assert all(r.evidence == {} for r in results)
 
 
-def test_perm_010_unreadable_policy_without_a_path_is_error() -> None:
+@pytest.mark.parametrize(
+    ("check_id", "action", "question"),
+    [
+        # PERM-010 without a path: the unreadable policy might have opened one.
+        ("PERM-010", "iam:*", "whether it can reach administrator rights"),
+        ("PERM-011", "*", "whether it holds administrator rights"),
+    ],
+)
+def test_unreadable_policy_is_error(check_id: str, action: str, question: str) -> None:
     broken = inline(
         "broken",
-        {"Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*", "Condition": "x"}]},
+        {"Statement": [{"Effect": "Allow", "Action": action, "Resource": "*", "Condition": "x"}]},
     )
-    r = only(run_check("PERM-010", snapshot(users=[user("u", inline_policies=[broken])])))
-    assert r.status is Status.ERROR
-    assert "whether it can reach administrator rights" in r.detail
+    for snap in (
+        snapshot(users=[user("u", inline_policies=[broken])]),
+        snapshot(roles=[role("r", inline_policies=[broken])]),
+    ):
+        r = only(run_check(check_id, snap))
+        assert r.status is Status.ERROR
+        assert question in r.detail
 
 
 def test_perm_010_without_authorization_details_is_error(tmp_path: object) -> None:
@@ -232,16 +245,6 @@ def test_perm_011_boundary_limits_admin() -> None:
         users=[user("alice", policies=[ADMIN], boundary=boundary)], policies=[ADMIN, boundary]
     )
     assert only(run_check("PERM-011", snap)).status is Status.PASS
-
-
-def test_perm_011_unreadable_policy_is_error() -> None:
-    broken = inline(
-        "broken",
-        {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": "x"}]},
-    )
-    r = only(run_check("PERM-011", snapshot(roles=[role("r", inline_policies=[broken])])))
-    assert r.status is Status.ERROR
-    assert "whether it holds administrator rights" in r.detail
 
 
 # --- PERM-002 and the explicit Deny ------------------------------------------------------

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from factories import (
     ACCOUNT,
+    TRUST_JSON,
+    record_trust_reads,
     role,
     snapshot,
 )
@@ -26,7 +28,6 @@ from hypothesis import strategies as st
 from auditor.checks import all_checks, get_check
 from auditor.checks.registry import CheckContext
 from auditor.model import ResourceType, Severity, Status
-from auditor.policy import trust as trust_module
 from auditor.snapshot import ManagedPolicy, Role
 from checks.trust_cases import (
     ADMIN,
@@ -259,14 +260,7 @@ def test_no_risky_trust_no_failure_above_info() -> None:
 
 
 def test_each_trust_document_is_read_once_for_all_checks(monkeypatch: pytest.MonkeyPatch) -> None:
-    reads: list[object] = []
-    real = trust_module.parse_policy
-
-    def counting(doc: object) -> Any:
-        reads.append(doc)
-        return real(doc)
-
-    monkeypatch.setattr(trust_module, "parse_policy", counting)
+    reads = record_trust_reads(monkeypatch)
     stmts = [stmt for stmt, _ in RISKY.values()]
     roles = [role(f"r{i}", trust=trust(stmts[i % len(stmts)])) for i in range(1000)]
     snap = snapshot(roles=roles, policies=[ADMIN])
@@ -292,44 +286,8 @@ def test_qualifiers_are_unique_per_role_and_check() -> None:
         assert all(re.fullmatch(r"statement:\d+(:.+)?|", q) for q in qualifiers)
 
 
-_JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.sampled_from(
-        ["Allow", "Deny", "*", "sts:AssumeRole", VENDOR, ACCOUNT, provider(GITHUB), COGNITO]
-    )
-    | st.text(max_size=6),
-    lambda children: (
-        st.lists(children, max_size=3)
-        | st.dictionaries(
-            st.sampled_from(
-                [
-                    "Effect",
-                    "Action",
-                    "NotAction",
-                    "Principal",
-                    "NotPrincipal",
-                    "Condition",
-                    "AWS",
-                    "Service",
-                    "Federated",
-                    "StringEquals",
-                    "StringLikeIfExists",
-                    f"{GITHUB}:sub",
-                    "sts:ExternalId",
-                ]
-            ),
-            children,
-            max_size=4,
-        )
-    ),
-    max_leaves=20,
-)
-
-
 @settings(max_examples=100, deadline=None)
-@given(statements=st.lists(_JSON, max_size=3))
+@given(statements=st.lists(TRUST_JSON, max_size=3))
 def test_checks_never_raise_on_any_trust_shape(statements: list[Any]) -> None:
     r = role("r", trust={"Version": "2012-10-17", "Statement": statements}, policies=[ADMIN])
     snap = snapshot(roles=[r], policies=[ADMIN])

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -58,3 +61,15 @@ class FakeTime:
 @pytest.fixture
 def fake_time() -> FakeTime:
     return FakeTime()
+
+
+@contextmanager
+def stubbed_client(service: str) -> Iterator[tuple[Any, Stubber]]:
+    """A ``service`` client with dummy credentials under a botocore ``Stubber``; leaving
+    the block fails if a queued response was never asked for."""
+    client = boto3.client(
+        service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()

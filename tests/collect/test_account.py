@@ -24,18 +24,16 @@ from auditor.collect.session import CallRecorder
 from auditor.demo import moto_account
 from auditor.snapshot import PasswordPolicy
 
+from .conftest import stubbed_client
+
 ACCOUNT = "123456789012"
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 @pytest.fixture
 def stubbed() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client(
-        "iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+    with stubbed_client("iam") as pair:
+        yield pair
 
 
 def test_password_policy_fields(stubbed):

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
@@ -20,6 +19,8 @@ from auditor.collect.authorization import (
     parse_policy_document,
 )
 from auditor.collect.common import SourceError
+
+from .conftest import stubbed_client
 
 ACCOUNT = "123456789012"
 CREATED = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -88,12 +89,8 @@ def policy(name: str, versions: list[dict[str, Any]], **extra: Any) -> dict[str,
 
 @pytest.fixture
 def stubbed() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client(
-        "iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+    with stubbed_client("iam") as pair:
+        yield pair
 
 
 def expect_page(stubber: Stubber, response: dict[str, Any], marker: str | None = None) -> None:

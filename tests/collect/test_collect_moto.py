@@ -11,6 +11,7 @@ import pytest
 from moto.iam.models import IAMBackend, iam_backends
 
 from auditor.collect import CredentialsError, collect
+from auditor.demo import moto_account
 from auditor.model import Source
 from auditor.snapshot import dumps, loads
 
@@ -69,15 +70,7 @@ def build_small_account(session: boto3.Session) -> dict[str, Any]:
     alice_key = iam.create_access_key(UserName="alice")["AccessKey"]["AccessKeyId"]
     iam.add_user_to_group(GroupName="analysts", UserName="alice")
     iam.put_user_policy(UserName="alice", PolicyName="direct", PolicyDocument=json.dumps(INLINE))
-    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice-phone")["VirtualMFADevice"][
-        "SerialNumber"
-    ]
-    iam.enable_mfa_device(
-        UserName="alice",
-        SerialNumber=serial,
-        AuthenticationCode1="123456",
-        AuthenticationCode2="654321",
-    )
+    serial = moto_account.add_virtual_mfa(iam, "alice", device_name="alice-phone")
     iam.create_virtual_mfa_device(VirtualMFADeviceName="spare")
 
     iam.create_user(UserName="ci-bot")

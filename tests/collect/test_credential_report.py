@@ -7,7 +7,6 @@ import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
@@ -18,7 +17,7 @@ from auditor.collect.credential_report import (
     parse_credential_report,
 )
 
-from .conftest import FakeTime
+from .conftest import FakeTime, stubbed_client
 
 HEADER = (
     "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
@@ -195,12 +194,8 @@ CONTENT = (HEADER + "\n" + REPORT.splitlines()[2]).encode()
 
 @pytest.fixture
 def iam() -> Iterator[tuple[object, Stubber]]:
-    client = boto3.client(
-        "iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+    with stubbed_client("iam") as pair:
+        yield pair
 
 
 def generated(stubber: Stubber, state: str) -> None:

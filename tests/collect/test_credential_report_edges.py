@@ -34,7 +34,7 @@ from auditor.console import summary
 from auditor.model import Source, Status
 from auditor.snapshot import CredentialReport
 
-from .conftest import FakeTime
+from .conftest import FakeTime, stubbed_client
 
 HEADER = ",".join(COLUMNS)
 NOW = datetime(2026, 11, 23, 12, 8, tzinfo=UTC)
@@ -190,12 +190,8 @@ def test_ignored_columns_make_a_note() -> None:
 
 @pytest.fixture
 def iam() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client(
-        "iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+    with stubbed_client("iam") as pair:
+        yield pair
 
 
 def generated(stubber: Stubber, *states: str) -> None:

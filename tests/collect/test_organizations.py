@@ -29,7 +29,7 @@ from auditor.errors import ExitCode
 from auditor.model import Source, Status
 from auditor.snapshot import dumps, loads
 
-from .conftest import ACCOUNT_ID
+from .conftest import ACCOUNT_ID, stubbed_client
 
 
 def make_organization(session: boto3.Session, *names: str) -> dict[str, str]:
@@ -122,12 +122,8 @@ def test_a_failed_list_accounts_leaves_the_audit_complete(
 
 @pytest.fixture
 def stubbed() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client(
-        "organizations", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+    with stubbed_client("organizations") as pair:
+        yield pair
 
 
 def account(account_id: str, status: str | None = "ACTIVE", **extra: str) -> dict[str, Any]:

@@ -86,25 +86,9 @@ def add_console(iam: Any, user: str, *, used_days_ago: float | None) -> None:
     moto_account.backdate_password(user, last_used_days_ago=used_days_ago)
 
 
-def add_virtual_mfa(iam: Any, user: str) -> None:
-    """An authenticator-app MFA device, enabled for ``user``."""
-    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=user)
-    iam.enable_mfa_device(
-        UserName=user,
-        SerialNumber=device["VirtualMFADevice"]["SerialNumber"],
-        AuthenticationCode1="123456",
-        AuthenticationCode2="654321",
-    )
-
-
 def add_hardware_mfa(iam: Any, user: str) -> None:
     """A hardware MFA token (its serial is no virtual device's ARN), enabled for ``user``."""
-    iam.enable_mfa_device(
-        UserName=user,
-        SerialNumber=f"{HARDWARE_MFA_SERIAL}{user[:4]}",
-        AuthenticationCode1="123456",
-        AuthenticationCode2="654321",
-    )
+    moto_account.enable_mfa(iam, user, f"{HARDWARE_MFA_SERIAL}{user[:4]}")
 
 
 def add_role(
@@ -201,7 +185,7 @@ def build_weak_account(iam: Any, aa_stub: AccessAnalyzerStub) -> None:
     ):
         add_user(iam, name, created_days_ago=100)
         add_console(iam, name, used_days_ago=used)
-    add_virtual_mfa(iam, "console-virtual-mfa")
+    moto_account.add_virtual_mfa(iam, "console-virtual-mfa")
     add_hardware_mfa(iam, "console-hardware-mfa")
     for name, created, used in (
         ("password-used-44", 200, 44),

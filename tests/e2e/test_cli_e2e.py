@@ -14,11 +14,12 @@ import csv
 import json
 import os
 import re
-import shutil
+import runpy
 import stat
 import subprocess
 import sys
 import sysconfig
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -408,10 +409,13 @@ def test_formula_like_user_names_are_inert_in_csv_and_html(
 
 # --- the wheel, installed on its own -----------------------------------------------------------
 
-# What a wheel is built from; the rest of the checkout (tests, caches, .venv) stays out.
-_WHEEL_SOURCES = ("pyproject.toml", "README.md", "auditor", "reports/templates")
 REPO = Path(__file__).resolve().parents[2]
-BUILD_WHEEL = ("-m", "build", "--wheel", "--no-isolation", "--outdir")
+# The Lambda packager's wheel build: from a clean copy of only what a wheel is built from
+# (the checkout gets no build/ or egg-info; tests, caches and .venv stay out), offline
+# since the dev environment has the build backend.
+BUILD_WHEEL: Callable[[Path], Path] = runpy.run_path(str(REPO / "deploy" / "package.py"))[
+    "build_wheel"
+]
 PIP_INSTALL_OFFLINE = ("install", "--no-deps", "--no-index", "--quiet")
 PRINT_PURELIB = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
 
@@ -435,27 +439,10 @@ def _run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     return proc
 
 
-def _copy_sources(dest: Path) -> None:
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in _WHEEL_SOURCES:
-        source, target = REPO / name, dest / name
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=ignore)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    for licence in REPO.glob("LICEN[CS]E*"):
-        shutil.copy2(licence, dest / licence.name)
-
-
 def test_the_wheel_installs_and_runs_from_a_fresh_virtualenv(
     factory_snapshot: Path, tmp_path: Path
 ) -> None:
-    # Built from a copy (the checkout gets no build/ or egg-info), offline: no isolation.
-    source, dist = tmp_path / "source", tmp_path / "dist"
-    _copy_sources(source)
-    _run(sys.executable, *BUILD_WHEEL, dist, ".", cwd=source)
-    (wheel,) = dist.glob("iam_auditor-*.whl")
+    wheel = BUILD_WHEEL(tmp_path / "build")
 
     # A fresh virtualenv holding only the wheel. Its dependencies come from this venv
     # through a .pth file, whose lines site.py appends after the fresh site-packages, so

@@ -58,13 +58,7 @@ def rotate_key_and_enable_mfa(iam: Any, old_key: str) -> None:
     # The workload switched to the new key, so the user stays in use (not dormant).
     moto_account.backdate_access_key(ROTATOR, new_key, last_used_days_ago=0.01)
 
-    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=MFA_USER)["VirtualMFADevice"]
-    iam.enable_mfa_device(
-        UserName=MFA_USER,
-        SerialNumber=device["SerialNumber"],
-        AuthenticationCode1="123456",
-        AuthenticationCode2="654321",
-    )
+    moto_account.add_virtual_mfa(iam, MFA_USER)
 
 
 def open_ids(report: Mapping[str, Any]) -> set[str]:

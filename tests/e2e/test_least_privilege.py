@@ -100,15 +100,7 @@ def account(aws_client: AwsClient, aa_stub: AccessAnalyzerStub) -> Iterator[None
     for name in ("alice", "bob", "carol"):
         iam.create_user(UserName=name)
     iam.create_login_profile(UserName="alice", Password="Correct-Horse-42")
-    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice")["VirtualMFADevice"][
-        "SerialNumber"
-    ]
-    iam.enable_mfa_device(
-        UserName="alice",
-        SerialNumber=serial,
-        AuthenticationCode1="123456",
-        AuthenticationCode2="654321",
-    )
+    moto_account.add_virtual_mfa(iam, "alice")
     iam.create_access_key(UserName="bob")
     iam.create_group(GroupName="developers")
     iam.add_user_to_group(GroupName="developers", UserName="bob")

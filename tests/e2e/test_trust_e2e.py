@@ -338,13 +338,7 @@ def build_risky_privileges(iam: Any, admin: str, read_only: str) -> None:
     # PERM-008: an admin with MFA beside old-admin, who has none.
     iam.create_user(UserName="admin-with-mfa")
     iam.attach_user_policy(UserName="admin-with-mfa", PolicyArn=admin)
-    device = iam.create_virtual_mfa_device(VirtualMFADeviceName="admin-with-mfa")
-    iam.enable_mfa_device(
-        UserName="admin-with-mfa",
-        SerialNumber=device["VirtualMFADevice"]["SerialNumber"],
-        AuthenticationCode1="123456",
-        AuthenticationCode2="654321",
-    )
+    moto_account.add_virtual_mfa(iam, "admin-with-mfa")
 
 
 RISKY = (

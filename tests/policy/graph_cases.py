@@ -121,6 +121,27 @@ def _c(
     return Case(id, build, start, expect, **kw)
 
 
+def _alice_may_on_admin_bob(action: str) -> Callable[[], Snapshot]:
+    """Alice allowed ``action`` on the admin user bob: a credential or password takeover."""
+    return lambda: snap(
+        user("alice", inline_policies=[p("k", statement(action, arn("user", "bob")))]),
+        user("bob", policies=[ADMIN]),
+    )
+
+
+def _alice_holds_team_a_and_may(action: str, policies: str) -> Callable[[], Snapshot]:
+    """Alice holds the customer policy team-a and may ``action`` on policies ``policies``."""
+    team_a = policy("team-a", READ_ONLY_DOC)
+    return lambda: snap(
+        user(
+            "alice",
+            policies=[team_a],
+            inline_policies=[p("v", statement(action, arn("policy", policies)))],
+        ),
+        policies=[team_a],
+    )
+
+
 # --- edge kinds --------------------------------------------------------------------------
 
 EDGE_KINDS = [
@@ -173,42 +194,19 @@ EDGE_KINDS = [
         certain=False,
         note="existing lambda.amazonaws.com resource",
     ),
-    _c(
-        "create-access-key-for-an-admin-user",
-        lambda: snap(
-            user(
-                "alice",
-                inline_policies=[p("k", statement("iam:CreateAccessKey", arn("user", "bob")))],
-            ),
-            user("bob", policies=[ADMIN]),
-        ),
-        "alice",
-        ("create-access-key>bob", "admin-equivalent>admin"),
-    ),
-    _c(
-        "create-login-profile-for-an-admin-user",
-        lambda: snap(
-            user(
-                "alice",
-                inline_policies=[p("k", statement("iam:CreateLoginProfile", arn("user", "bob")))],
-            ),
-            user("bob", policies=[ADMIN]),
-        ),
-        "alice",
-        ("create-login-profile>bob", "admin-equivalent>admin"),
-    ),
-    _c(
-        "update-login-profile-for-an-admin-user",
-        lambda: snap(
-            user(
-                "alice",
-                inline_policies=[p("k", statement("iam:UpdateLoginProfile", arn("user", "bob")))],
-            ),
-            user("bob", policies=[ADMIN]),
-        ),
-        "alice",
-        ("update-login-profile>bob", "admin-equivalent>admin"),
-    ),
+    *[
+        _c(
+            f"{reason}-for-an-admin-user",
+            _alice_may_on_admin_bob(action),
+            "alice",
+            (f"{reason}>bob", "admin-equivalent>admin"),
+        )
+        for reason, action in [
+            ("create-access-key", "iam:CreateAccessKey"),
+            ("create-login-profile", "iam:CreateLoginProfile"),
+            ("update-login-profile", "iam:UpdateLoginProfile"),
+        ]
+    ],
     _c(
         "update-assume-role-policy-of-an-admin-role",
         lambda: snap(
@@ -274,31 +272,13 @@ EDGE_KINDS = [
     ),
     _c(
         "policy-version-of-a-policy-it-holds",
-        lambda: snap(
-            user(
-                "alice",
-                policies=[policy("team-a", READ_ONLY_DOC)],
-                inline_policies=[
-                    p("v", statement("iam:CreatePolicyVersion", arn("policy", "team-*")))
-                ],
-            ),
-            policies=[policy("team-a", READ_ONLY_DOC)],
-        ),
+        _alice_holds_team_a_and_may("iam:CreatePolicyVersion", "team-*"),
         "alice",
         ("policy-version>admin",),
     ),
     _c(
         "set-default-policy-version-needs-an-unseen-version",
-        lambda: snap(
-            user(
-                "alice",
-                policies=[policy("team-a", READ_ONLY_DOC)],
-                inline_policies=[
-                    p("v", statement("iam:SetDefaultPolicyVersion", arn("policy", "team-a")))
-                ],
-            ),
-            policies=[policy("team-a", READ_ONLY_DOC)],
-        ),
+        _alice_holds_team_a_and_may("iam:SetDefaultPolicyVersion", "team-a"),
         "alice",
         ("policy-version>admin",),
         certain=False,
@@ -588,49 +568,27 @@ RESOURCES = [
 
 # --- conditions --------------------------------------------------------------------------
 
+
+def _dev_passes_to(service: str) -> Callable[[], Snapshot]:
+    """Dev may pass the Lambda-trusted admin role only when iam:PassedToService is ``service``."""
+    condition = {"StringEquals": {"iam:PassedToService": service}}
+    return lambda: snap(
+        user("dev", inline_policies=[p("d", *passes("fn-admin", condition=condition))]),
+        admin_role("fn-admin", LAMBDA_TRUST),
+    )
+
+
 SOURCE_IP = {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}
 CONDITIONS = [
     _c(
         "passed-to-service-naming-the-service-used",
-        lambda: snap(
-            user(
-                "dev",
-                inline_policies=[
-                    p(
-                        "d",
-                        *passes(
-                            "fn-admin",
-                            condition={
-                                "StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}
-                            },
-                        ),
-                    )
-                ],
-            ),
-            admin_role("fn-admin", LAMBDA_TRUST),
-        ),
+        _dev_passes_to("lambda.amazonaws.com"),
         "dev",
         ("pass-role>fn-admin", "admin-equivalent>admin"),
     ),
     _c(
         "passed-to-service-naming-another-service",
-        lambda: snap(
-            user(
-                "dev",
-                inline_policies=[
-                    p(
-                        "d",
-                        *passes(
-                            "fn-admin",
-                            condition={
-                                "StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}
-                            },
-                        ),
-                    )
-                ],
-            ),
-            admin_role("fn-admin", LAMBDA_TRUST),
-        ),
+        _dev_passes_to("ec2.amazonaws.com"),
         "dev",
         None,
     ),

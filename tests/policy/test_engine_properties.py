@@ -9,15 +9,13 @@ problems, AdministratorAccess must be admin-equivalent and ReadOnlyAccess not.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import boto3
 import moto
 import pytest
-from factories import details, document, inline, role, statement, user
+from factories import details, document, inline, policy, role, statement, user
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -97,26 +95,15 @@ policy_shaped = st.fixed_dictionaries(
 documents = st.one_of(policy_shaped, json_values, st.text(max_size=40))
 
 
+def _fuzzed(name: str, doc: Any, attachments: int) -> ManagedPolicy:
+    """A managed policy holding ``doc`` as it is (``factories.policy`` would replace None)."""
+    return replace(policy(name, attachments=attachments), document=doc)
+
+
 def _account(doc: Any, boundary: Any) -> tuple[PrivilegeAnalysis, list[Any]]:
     """An account where ``doc`` is held every way a document can be held."""
-    managed = ManagedPolicy(
-        name="Fuzzed",
-        arn="arn:aws:iam::123456789012:policy/Fuzzed",
-        policy_id="ANPAFUZZ",
-        path="/",
-        default_version_id="v1",
-        document=doc,
-        attachment_count=1,
-    )
-    limit = ManagedPolicy(
-        name="FuzzedBoundary",
-        arn="arn:aws:iam::123456789012:policy/FuzzedBoundary",
-        policy_id="ANPAFUZB",
-        path="/",
-        default_version_id="v1",
-        document=boundary,
-        attachment_count=0,
-    )
+    managed = _fuzzed("Fuzzed", doc, 1)
+    limit = _fuzzed("FuzzedBoundary", boundary, 0)
     alice = user("alice", inline_policies=[inline("fuzzed", doc)], policies=[managed])
     bounded = user("bounded", policies=[managed], boundary=limit)
     app = role("app", policies=[managed])
@@ -183,26 +170,13 @@ class Managed:
 
 
 @pytest.fixture(scope="module")
-def aws_managed() -> Iterator[Managed]:
+def aws_managed(module_fake_aws: pytest.MonkeyPatch) -> Managed:
     # Module-scoped (collecting ~1,600 policies takes a few seconds), so the environment
-    # is set here rather than by the function-scoped fixtures; moto reads the variable when
-    # it builds the IAM backend, which mock_aws does afresh on entry.
-    with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith("AWS_ENDPOINT_URL") or name in (
-                "AWS_PROFILE",
-                "AWS_DEFAULT_PROFILE",
-            ):
-                mp.delenv(name)
-        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        mp.setenv("AWS_CONFIG_FILE", os.devnull)
-        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-        mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-        with moto.mock_aws():
-            collected = fetch_authorization_details(boto3.client("iam"))
-        yield Managed(collected)
+    # comes from module_fake_aws rather than the function-scoped fixtures; moto reads the
+    # variable when it builds the IAM backend, which mock_aws does afresh on entry.
+    module_fake_aws.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    with moto.mock_aws():
+        return Managed(fetch_authorization_details(boto3.client("iam")))
 
 
 def test_every_aws_managed_policy_parses_without_problems(aws_managed: Managed) -> None:

@@ -7,11 +7,9 @@ import urllib.parse
 from typing import Any
 
 import pytest
-from factories import ACCOUNT, details, role
+from factories import ACCOUNT, TRUST_JSON, details, record_trust_reads, role
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from auditor.policy import trust as trust_module
 from auditor.policy.document import Condition
 from auditor.policy.trust import (
     Breadth,
@@ -537,14 +535,7 @@ def test_unreadable_statements_are_problems_not_grants() -> None:
 
 
 def test_analysis_reads_each_trust_document_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[object] = []
-    real = trust_module.parse_policy
-
-    def counting(document: object) -> Any:
-        calls.append(document)
-        return real(document)
-
-    monkeypatch.setattr(trust_module, "parse_policy", counting)
+    calls = record_trust_reads(monkeypatch)
     roles = [role(f"r{i}", trust=doc(allow({"AWS": VENDOR}))) for i in range(3)]
     d = details(roles=roles)
     analysis = trust_analysis(d)
@@ -565,56 +556,6 @@ def test_analysis_cache_is_keyed_by_identity_not_equality() -> None:
 
 
 # --- never raises ----------------------------------------------------------------------------
-
-_KEYS = st.sampled_from(
-    [
-        "Statement",
-        "Effect",
-        "Action",
-        "NotAction",
-        "Principal",
-        "NotPrincipal",
-        "Condition",
-        "AWS",
-        "Service",
-        "Federated",
-        "StringEquals",
-        "StringLikeIfExists",
-        "ForAllValues:StringLike",
-        "sts:ExternalId",
-        f"{GITHUB}:sub",
-        "x",
-    ]
-)
-_LEAVES = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats()
-    | st.sampled_from(
-        [
-            "Allow",
-            "Deny",
-            "*",
-            "sts:AssumeRole",
-            "sts:AssumeRoleWith*",
-            VENDOR,
-            "arn:aws:iam::*:root",
-            "AROAEXAMPLEEXAMPLE1234",
-            oidc_arn(GITHUB),
-            "repo:*",
-            "system:serviceaccount:*",
-            "organization:a:*",
-            "org/o/project/*",
-        ]
-    )
-    | st.text(max_size=8)
-)
-TRUST_JSON = st.recursive(
-    _LEAVES,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(_KEYS, children, max_size=5),
-    max_leaves=30,
-)
 
 
 @settings(max_examples=300, deadline=None)

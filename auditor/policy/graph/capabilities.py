@@ -14,8 +14,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from typing import TypeVar
 
-from auditor.policy.document import Effect, Statement, action_matches
+from auditor.policy.document import Condition, Effect, Statement, action_matches, wildcard_match
 from auditor.policy.graph.conditions import (
     Applies,
     Caller,
@@ -30,6 +31,8 @@ from auditor.policy.graph.conditions import (
 from auditor.policy.graph.model import Grant, GrantKind
 from auditor.policy.principals import EffectivePolicy
 from auditor.policy.privilege import escalation_methods_catalog, is_broad_resource
+
+V = TypeVar("V")
 
 # --- the actions the graph follows -------------------------------------------------------
 
@@ -431,27 +434,7 @@ def _matcher(pattern: str) -> Callable[[str], bool]:
         body = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
         compiled = re.compile(body, re.DOTALL)
         return lambda text: compiled.fullmatch(text) is not None
-    return lambda text: _backtrack(pattern, text)
-
-
-def _backtrack(pattern: str, text: str) -> bool:
-    p = t = 0
-    star, mark = -1, 0
-    while t < len(text):
-        if p < len(pattern) and pattern[p] == "*":
-            star, mark = p, t
-            p += 1
-        elif p < len(pattern) and pattern[p] in (text[t], "?"):
-            p += 1
-            t += 1
-        elif star >= 0:
-            p, mark = star + 1, mark + 1
-            t = mark
-        else:
-            return False
-    while p < len(pattern) and pattern[p] == "*":
-        p += 1
-    return p == len(pattern)
+    return lambda text: wildcard_match(pattern, text, text_is_pattern=False)
 
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -604,26 +587,28 @@ class Reader:
 
     def applies(self, ref: SRef, ctx: Context) -> Applies:
         """``allow_applies`` for one statement, cached across equal statements and callers."""
-        s = ref.stmt
-        if not s.content.conditions:
+        if not ref.stmt.content.conditions:
             return _HOLDS
-        key = self._key(s, ctx)
-        hit = self._applies.get(key)
-        if hit is None:
-            hit = allow_applies(s.content.conditions, self._general(s, ctx))
-            self._applies[key] = hit
-        return hit
+        return self._judged(self._applies, allow_applies, ref.stmt, ctx)
 
     def deny_applies(self, ref: SRef, ctx: Context) -> bool:
         """``deny_applies`` for one Deny statement, cached likewise."""
-        s = ref.stmt
-        if not s.content.conditions:
+        if not ref.stmt.content.conditions:
             return True
+        return self._judged(self._denies, deny_applies, ref.stmt, ctx)
+
+    def _judged(
+        self,
+        cache: dict[tuple[object, ...], V],
+        judge: Callable[[tuple[Condition, ...], Context], V],
+        s: Compiled,
+        ctx: Context,
+    ) -> V:
         key = self._key(s, ctx)
-        hit = self._denies.get(key)
+        hit = cache.get(key)
         if hit is None:
-            hit = deny_applies(s.content.conditions, self._general(s, ctx))
-            self._denies[key] = hit
+            hit = judge(s.content.conditions, self._general(s, ctx))
+            cache[key] = hit
         return hit
 
     # --- a profile against all ARNs of a kind ---

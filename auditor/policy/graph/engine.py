@@ -73,7 +73,7 @@ from auditor.policy.graph.model import (
     Reason,
     StatementRef,
 )
-from auditor.policy.memo import forget, is_cached
+from auditor.policy.memo import ByIdentity, forget, is_cached
 from auditor.policy.principals import EffectivePolicy, IamPrincipal, is_full_admin_policy_arn
 from auditor.policy.privilege import PrivilegeAnalysis, privilege_analysis
 from auditor.policy.trust import (
@@ -275,7 +275,7 @@ class AttackGraph:
         self._profiles: dict[int, Profile] = {}
         self._profile_memo: dict[tuple[object, ...], Profile] = {}
         self._callers: dict[int, Caller] = {}
-        self._compiled: dict[int, tuple[object, tuple[Compiled, ...]]] = {}
+        self._compiled: ByIdentity[object, tuple[Compiled, ...]] = ByIdentity()
 
         self._index_relations(ordered)
         self._reader = Reader(
@@ -502,21 +502,17 @@ class AttackGraph:
         hit = self._callers.get(i)
         if hit is None:
             p = self._principal[i]
-            if isinstance(p, User):
-                hit = Caller(
-                    CallerKind.USER,
-                    arn=p.arn,
-                    name=p.name,
-                    unique_id=p.user_id,
-                    account_id=self.account_id,
-                    tags=tuple(sorted(p.tags.items())),
+            if isinstance(p, (User, Role)):
+                kind, unique_id = (
+                    (CallerKind.USER, p.user_id)
+                    if isinstance(p, User)
+                    else (CallerKind.ROLE, p.role_id)
                 )
-            elif isinstance(p, Role):
                 hit = Caller(
-                    CallerKind.ROLE,
+                    kind,
                     arn=p.arn,
                     name=p.name,
-                    unique_id=p.role_id,
+                    unique_id=unique_id,
                     account_id=self.account_id,
                     tags=tuple(sorted(p.tags.items())),
                 )
@@ -570,12 +566,11 @@ class AttackGraph:
         return hit
 
     def _statements(self, document: object, source: Source) -> tuple[SRef, ...]:
-        # Keyed by the document object, kept referenced so its id cannot be reused.
-        hit = self._compiled.get(id(document))
-        if hit is None or hit[0] is not document:
-            hit = (document, compile_statements(self._priv.parse(document).statements))
-            self._compiled[id(document)] = hit
-        return tuple(SRef(source, c) for c in hit[1])
+        compiled = self._compiled.get(document, self._compile)
+        return tuple(SRef(source, c) for c in compiled)
+
+    def _compile(self, document: object) -> tuple[Compiled, ...]:
+        return compile_statements(self._priv.parse(document).statements)
 
     def _permissive(self, i: int) -> bool:
         """True when principal ``i`` has no boundary that would stop it being admin."""
