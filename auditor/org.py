@@ -300,7 +300,7 @@ def outcome_from_report_json(
     ``ValueError`` whose one line starts with ``source`` (where the report came from) and
     says what is wrong when ``data`` is not such a report.
     """
-    from auditor.report.json_read import read_report  # noqa: PLC0415 (renderers load late)
+    from auditor.report.json_read import ReportError, read_report  # noqa: PLC0415
 
     report = read_report(data, source)
     try:
@@ -334,7 +334,7 @@ def outcome_from_report_json(
             reports=tuple(str(r) for r in reports),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ValueError(f"{source}: malformed report.json: {type(exc).__name__}: {exc}") from None
+        raise ReportError(f"{source}: malformed report.json: {type(exc).__name__}: {exc}") from None
 
 
 def _tally(failures: Sequence[tuple[str, str, Severity]]) -> tuple[CheckTally, ...]:
