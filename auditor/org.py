@@ -459,9 +459,12 @@ def _fan_out(
             outcomes[outcome.account_id] = outcome
     except BaseException:
         # Interrupted, or a write failed: accounts not started never start, and running
-        # ones stop at their next progress step instead of finishing unseen.
+        # ones stop at their next progress step. Waiting for them costs at most one API
+        # call (the interpreter joins pool threads at exit anyway) and means no audit goes
+        # on using the caller's session after the exception reaches it: a warm Lambda, a
+        # test's next fixture.
         run.stop.set()
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
     return outcomes
