@@ -40,8 +40,11 @@ test: lint typecheck pytest
 # shifts the wall clock only, not the monotonic one (FAKETIME_DONT_FAKE_MONOTONIC: faked,
 # Python's timed lock waits hang). scripts/faketime/ works around the rest of libfaketime
 # 0.9.10: its sitecustomize.py (on PYTHONPATH) fixes time.sleep, its chromium keeps the
-# browser on the real clock; both say why. check_clock.py stops the run if the clock is not
-# really shifted, so a library that failed to load cannot pass for a year-ahead run.
+# browser on the real clock; both say why. Its timed waits call getenv(), so a test that adds
+# an environment variable while another thread waits can crash a worker: tests/conftest.py
+# keeps the variables every test sets in place for the whole session. check_clock.py stops
+# the run if the clock is not really shifted, so a library that failed to load cannot pass
+# for a year-ahead run.
 FUTURE_DAYS ?= 365
 FAKETIME_DIR := $(CURDIR)/scripts/faketime
 FUTURE_ENV := FAKETIME=+$(FUTURE_DAYS)d FAKETIME_DONT_FAKE_MONOTONIC=1 \

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import moto
+import moto.s3.models
 import pytest
 
 from auditor.demo.moto_account import make_server_certificate
@@ -38,17 +41,51 @@ _FOREIGN = (
 )
 
 
+_FAKE = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+# Set for the whole session, so that each test's monkeypatch replaces these values instead
+# of adding the variables and removing them again. Adding one reallocates the C environment,
+# and under libfaketime 0.9.10 (`make test-future`) every thread waiting for the GIL calls
+# getenv() meanwhile: a thread reading the old array as it is freed crashes the worker.
+os.environ.update(_FAKE)
+
+
 def _fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake credentials and region; nothing from the developer's AWS setup leaks in."""
     for name in list(os.environ):
         if name in _FOREIGN or name.startswith("AWS_ENDPOINT_URL"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for name, value in _FAKE.items():
+        monkeypatch.setenv(name, value)
+
+
+def _serialised_s3_urls() -> None:
+    """Make moto's S3 backend safe to call from several threads at once.
+
+    It reloads ``moto.s3.urls`` on every request, and ``importlib.reload`` takes the module
+    out of ``sys.modules`` while it runs: a second thread's reload then fails with
+    "module moto.s3.urls not in sys.modules". The Lambda reads member reports from S3 on a
+    thread pool, so its tests on in-process moto meet this; the reloads only need taking in
+    turn.
+    """
+    lock = threading.Lock()
+    reload_urls = moto.s3.models.S3Backend._url_module.fget  # type: ignore[attr-defined]
+
+    def url_module(self: Any) -> Any:
+        with lock:
+            return reload_urls(self)
+
+    moto.s3.models.S3Backend._url_module = property(url_module)  # type: ignore[assignment]
+
+
+_serialised_s3_urls()
 
 
 @pytest.fixture(autouse=True)
