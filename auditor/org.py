@@ -64,6 +64,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+# The audit threads' names begin with this: they read as ours in a debugger or a thread dump,
+# and the tests look for any left running after a run has raised.
+WORKER_THREAD_PREFIX = "iam-auditor-org"
+
 
 @dataclass(frozen=True)
 class MemberAccount:
@@ -448,7 +452,7 @@ def _fan_out(
     if not chosen:
         return outcomes
     pool = ThreadPoolExecutor(
-        max_workers=min(max_workers, len(chosen)), thread_name_prefix="iam-auditor-org"
+        max_workers=min(max_workers, len(chosen)), thread_name_prefix=WORKER_THREAD_PREFIX
     )
     try:
         futures: dict[Future[AccountOutcome], MemberAccount] = {

@@ -431,7 +431,9 @@ def test_a_write_failure_stops_the_run(org: Org, monkeypatch: pytest.MonkeyPatch
 
 
 def _org_workers_alive() -> list[str]:
-    return [t.name for t in threading.enumerate() if t.name.startswith("iam-auditor-org")]
+    return [
+        t.name for t in threading.enumerate() if t.name.startswith(org_module.WORKER_THREAD_PREFIX)
+    ]
 
 
 def test_member_session_reaches_the_member_or_says_why_not(org: Org) -> None:
