@@ -216,9 +216,10 @@ def test_every_region_is_listed_at_once(ec2):
     ec2_stub.add_response(
         "describe_regions", {"Regions": [{"RegionName": r} for r in SEVENTEEN]}, {}
     )
-    # Each listing waits (at most 5 s) until all seventeen are in flight: a pool smaller
-    # than the region count can never fill the barrier, which then breaks.
-    gate = threading.Barrier(len(SEVENTEEN), timeout=5)
+    # Each listing waits until all seventeen are in flight: a pool smaller than the region
+    # count can never fill the barrier, which breaks when the timeout ends the wait. Only
+    # that failure waits it out, so it is long enough for a loaded machine to start 17 threads.
+    gate = threading.Barrier(len(SEVENTEEN), timeout=60)
     threads: set[int] = set()
 
     state, gaps = fetch_access_analyzer(ec2_client, lambda _r: _GatedClient(gate, threads))

@@ -6,7 +6,6 @@ running the attack-path engine on a small hand-built account.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -216,9 +215,7 @@ def test_five_thousand_users_collapse_below_the_caps(
             },
         )
     )
-    started = time.perf_counter()
     view = _view(make_report, findings)
-    assert time.perf_counter() - started < 5
     assert view.paths == 5001
     columns: dict[int, int] = {}
     for node in view.nodes:
