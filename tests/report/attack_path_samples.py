@@ -26,6 +26,7 @@ from auditor.policy.graph import AttackPath, attack_graph, cheapest_cut
 from auditor.snapshot import Snapshot
 
 CHECK_ID = "PERM-010"
+ACCOUNT_ARN = f"arn:aws:iam::{ACCOUNT}"
 VENDOR = "444455556666"
 GITHUB = "token.actions.githubusercontent.com"
 ADMIN = policy("AdministratorAccess", ADMIN_DOC, aws_managed=True)
@@ -118,3 +119,81 @@ def with_findings(report: Report, findings: Iterable[Finding]) -> Report:
     """``report`` with its PERM-010 findings (if any) replaced by ``findings``."""
     kept = [f for f in report.findings if f.check_id != CHECK_ID]
     return dataclasses.replace(report, findings=(*kept, *findings))
+
+
+# --- hand-written path evidence, and 5,000 users of it ------------------------------------
+
+
+def path_evidence(start: dict[str, Any], *hops: tuple[str, str, str, bool]) -> dict[str, Any]:
+    """A path as ``AttackPath.to_dict()`` writes it: ``start``, then (source, target, reason,
+    certain) hops ending at admin; written by hand so names and shapes can be anything."""
+    nodes = [start] + [
+        {"id": t, "kind": "admin" if t == "admin" else "role", "name": t.rsplit("/", 1)[-1]}
+        for _, t, _, _ in hops
+    ]
+    return {
+        "start": start,
+        "end": "admin",
+        "starts_outside": start["kind"] in ("account", "oidc", "saml", "anyone"),
+        "certain": all(c for *_, c in hops),
+        "length": len(hops),
+        "nodes": nodes,
+        "hops": [
+            {"source": s, "target": t, "reason": r, "certain": c, "evidence": [], "critical": []}
+            for s, t, r, c in hops
+        ],
+        "undecided": [],
+        "text": " -> ".join(n["name"] for n in nodes),
+    }
+
+
+def user_node(i: int) -> dict[str, Any]:
+    return {"id": f"{ACCOUNT_ARN}:user/user-{i:05d}", "kind": "user", "name": f"user-{i:05d}"}
+
+
+def role_arn(name: str) -> str:
+    return f"{ACCOUNT_ARN}:role/{name}"
+
+
+def five_thousand_user_paths() -> list[Finding]:
+    """5,000 users' paths to admin and one from another account, as PERM-010 reports them."""
+    findings: list[Finding] = []
+    for i in range(5000):
+        # Three roles most users reach admin through; 30 users through roles of their own,
+        # 20 by a reason of their own, so the column has more distinct next hops than boxes.
+        role = role_arn(f"admin-{i % 3}") if i >= 30 else role_arn(f"odd-{i}")
+        reason = f"reason-{i}" if 30 <= i < 50 else "assume-role"
+        findings.append(
+            make_finding(
+                CHECK_ID,
+                Status.FAIL,
+                Severity.HIGH,
+                f"user-{i:05d}",
+                evidence={
+                    "path": path_evidence(
+                        user_node(i),
+                        (user_node(i)["id"], role, reason, i % 7 != 0),
+                        (role, "admin", "admin-equivalent", True),
+                    ),
+                    "cut": None,
+                },
+            )
+        )
+    vendor = {"id": f"account:{VENDOR}", "kind": "account", "name": f"account {VENDOR}"}
+    findings.append(
+        make_finding(
+            CHECK_ID,
+            Status.FAIL,
+            Severity.CRITICAL,
+            f"account {VENDOR}",
+            resource_arn=f"{ACCOUNT_ARN}:root",
+            evidence={
+                "path": path_evidence(
+                    vendor,
+                    (vendor["id"], role_arn("admin-0"), "assume-role", True),
+                    (role_arn("admin-0"), "admin", "admin-equivalent", True),
+                )
+            },
+        )
+    )
+    return findings

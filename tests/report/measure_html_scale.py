@@ -1,4 +1,5 @@
-"""Render a 5,000-user account (60,000 findings) and print sizes and render times.
+"""Render a 5,000-user account (60,000 findings) and print sizes and render times; then
+fold 5,001 attack paths into the HTML report's "Attack paths" view and print how long it took.
 
 Not a test (no timing is asserted anywhere): run it by hand when changing a renderer or
 the template, from the repository root:
@@ -12,12 +13,16 @@ import sys
 import time
 from pathlib import Path
 
+# tests/report for the samples, tests/ for the factories they build on.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from attack_path_samples import five_thousand_user_paths
 from report_samples import make_finding, make_meta, make_report
 
 from auditor.model import CheckMeta, Compliance, Finding, Severity, Status
 from auditor.report import Format, as_bytes, render
+from auditor.report.attack_paths import attack_paths_view
 
 USERS = 5_000
 CHECKS = [
@@ -84,6 +89,11 @@ def main() -> None:
         elapsed = time.perf_counter() - start
         size = sum(len(v) for v in content.values())
         print(f"{fmt.value:5} {size / 1e6:7.1f} MB  {elapsed:6.2f} s")
+    paths = make_report(five_thousand_user_paths())
+    start = time.perf_counter()
+    attack_paths_view(paths)
+    elapsed = time.perf_counter() - start
+    print(f"attack-path view of {len(paths.findings):,} paths  {elapsed:6.2f} s")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from attack_path_samples import CHECK_ID, attack_findings, attack_snapshot
+from attack_path_samples import (
+    ACCOUNT_ARN,
+    CHECK_ID,
+    attack_findings,
+    attack_snapshot,
+    five_thousand_user_paths,
+    path_evidence,
+    role_arn,
+)
 from report_samples import HOSTILE, MakeFinding, MakeReport, Page, make_meta
 from test_html_report import ALLOWED_TAGS
 
@@ -22,8 +30,6 @@ from auditor.report.attack_paths import (
     attack_paths_view,
 )
 from auditor.report.html_report import decode_data, render_html
-
-ACCOUNT_ARN = "arn:aws:iam::123456789012"
 
 
 def _view(make_report: MakeReport, findings: list[Finding], **kw: Any) -> AttackPathsView:
@@ -144,77 +150,8 @@ def test_errors_and_mutes_are_said(make_report: MakeReport, make_finding: MakeFi
 # --- 5,000 users -------------------------------------------------------------------------
 
 
-def _path(start: dict[str, Any], *hops: tuple[str, str, str, bool]) -> dict[str, Any]:
-    nodes = [start] + [
-        {"id": t, "kind": "admin" if t == "admin" else "role", "name": _short(t)}
-        for _, t, _, _ in hops
-    ]
-    return {
-        "start": start,
-        "end": "admin",
-        "starts_outside": start["kind"] in ("account", "oidc", "saml", "anyone"),
-        "certain": all(c for *_, c in hops),
-        "length": len(hops),
-        "nodes": nodes,
-        "hops": [
-            {"source": s, "target": t, "reason": r, "certain": c, "evidence": [], "critical": []}
-            for s, t, r, c in hops
-        ],
-        "undecided": [],
-        "text": " -> ".join(n["name"] for n in nodes),
-    }
-
-
-def _user(i: int) -> dict[str, Any]:
-    return {"id": f"{ACCOUNT_ARN}:user/user-{i:05d}", "kind": "user", "name": f"user-{i:05d}"}
-
-
-def _role(name: str) -> str:
-    return f"{ACCOUNT_ARN}:role/{name}"
-
-
-def test_five_thousand_users_collapse_below_the_caps(
-    make_report: MakeReport, make_finding: MakeFinding
-) -> None:
-    findings = []
-    for i in range(5000):
-        # Three roles most users reach admin through; 30 users through roles of their own,
-        # 20 by a reason of their own, so the column has more distinct next hops than boxes.
-        role = _role(f"admin-{i % 3}") if i >= 30 else _role(f"odd-{i}")
-        reason = f"reason-{i}" if 30 <= i < 50 else "assume-role"
-        findings.append(
-            make_finding(
-                CHECK_ID,
-                Status.FAIL,
-                Severity.HIGH,
-                f"user-{i:05d}",
-                evidence={
-                    "path": _path(
-                        _user(i),
-                        (_user(i)["id"], role, reason, i % 7 != 0),
-                        (role, "admin", "admin-equivalent", True),
-                    ),
-                    "cut": None,
-                },
-            )
-        )
-    vendor = {"id": "account:444455556666", "kind": "account", "name": "account 444455556666"}
-    findings.append(
-        make_finding(
-            CHECK_ID,
-            Status.FAIL,
-            Severity.CRITICAL,
-            "account 444455556666",
-            resource_arn=f"{ACCOUNT_ARN}:root",
-            evidence={
-                "path": _path(
-                    vendor,
-                    ("account:444455556666", _role("admin-0"), "assume-role", True),
-                    (_role("admin-0"), "admin", "admin-equivalent", True),
-                )
-            },
-        )
-    )
+def test_five_thousand_users_collapse_below_the_caps(make_report: MakeReport) -> None:
+    findings = five_thousand_user_paths()
     view = _view(make_report, findings)
     assert view.paths == 5001
     columns: dict[int, int] = {}
@@ -251,10 +188,10 @@ def test_hostile_names_stay_text(
     make_report: MakeReport, make_finding: MakeFinding, payload: str
 ) -> None:
     start = {"id": f"{ACCOUNT_ARN}:user/{payload}", "kind": "user", "name": payload}
-    role = _role(payload)
+    role = role_arn(payload)
     evidence = {
         "path": {
-            **_path(
+            **path_evidence(
                 start,
                 (start["id"], role, payload, False),
                 (role, "admin", "admin-equivalent", True),
@@ -289,7 +226,7 @@ def test_control_characters_in_names_are_shown_as_marks(
 ) -> None:
     name = "ad\u202emin\nx"
     start = {"id": f"{ACCOUNT_ARN}:user/a", "kind": "user", "name": name}
-    evidence = {"path": _path(start, (start["id"], "admin", "attach-policy", True))}
+    evidence = {"path": path_evidence(start, (start["id"], "admin", "attach-policy", True))}
     view = _view(make_report, [make_finding(CHECK_ID, evidence=evidence)])
     assert [n.label for n in view.nodes if n.kind == "user"] == ["ad?min?x"]
 
