@@ -124,11 +124,16 @@ def with_findings(report: Report, findings: Iterable[Finding]) -> Report:
 # --- hand-written path evidence, and 5,000 users of it ------------------------------------
 
 
+def short_name(node_id: str) -> str:
+    """The last part of a node's id, as the engine names a role or user."""
+    return node_id.rsplit("/", 1)[-1]
+
+
 def path_evidence(start: dict[str, Any], *hops: tuple[str, str, str, bool]) -> dict[str, Any]:
     """A path as ``AttackPath.to_dict()`` writes it: ``start``, then (source, target, reason,
     certain) hops ending at admin; written by hand so names and shapes can be anything."""
     nodes = [start] + [
-        {"id": t, "kind": "admin" if t == "admin" else "role", "name": t.rsplit("/", 1)[-1]}
+        {"id": t, "kind": "admin" if t == "admin" else "role", "name": short_name(t)}
         for _, t, _, _ in hops
     ]
     return {
@@ -163,6 +168,7 @@ def five_thousand_user_paths() -> list[Finding]:
         # 20 by a reason of their own, so the column has more distinct next hops than boxes.
         role = role_arn(f"admin-{i % 3}") if i >= 30 else role_arn(f"odd-{i}")
         reason = f"reason-{i}" if 30 <= i < 50 else "assume-role"
+        user = user_node(i)
         findings.append(
             make_finding(
                 CHECK_ID,
@@ -171,8 +177,8 @@ def five_thousand_user_paths() -> list[Finding]:
                 f"user-{i:05d}",
                 evidence={
                     "path": path_evidence(
-                        user_node(i),
-                        (user_node(i)["id"], role, reason, i % 7 != 0),
+                        user,
+                        (user["id"], role, reason, i % 7 != 0),
                         (role, "admin", "admin-equivalent", True),
                     ),
                     "cut": None,

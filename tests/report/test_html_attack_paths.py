@@ -17,6 +17,7 @@ from attack_path_samples import (
     five_thousand_user_paths,
     path_evidence,
     role_arn,
+    short_name,
 )
 from report_samples import HOSTILE, MakeFinding, MakeReport, Page, make_meta
 from test_html_report import ALLOWED_TAGS
@@ -38,10 +39,6 @@ def _view(make_report: MakeReport, findings: list[Finding], **kw: Any) -> Attack
     return view
 
 
-def _short(node_id: str) -> str:
-    return node_id.rsplit("/", 1)[-1]
-
-
 def _page(make_report: MakeReport, findings: list[Finding], **kw: Any) -> Page:
     page = Page(render_html(make_report(findings, **kw)).decode("utf-8"))
     assert page.stack == []
@@ -56,7 +53,7 @@ def test_small_account_draws_every_step_once(make_report: MakeReport) -> None:
     assert view.paths == 7
     assert view.starts_outside == 2
     assert view.uncertain == 1
-    columns = {_short(n.id): n.column for n in view.nodes}
+    columns = {short_name(n.id): n.column for n in view.nodes}
     assert columns == {
         "token.actions.githubusercontent.com|": 0,
         "account:444455556666": 0,
@@ -66,7 +63,7 @@ def test_small_account_draws_every_step_once(make_report: MakeReport) -> None:
     }  # fmt: skip
     outside = {n.label for n in view.nodes if n.outside}
     assert outside == {"account 444455556666", "token.actions.githubusercon…"}
-    edges = {(_short(e.source), _short(e.target)): e for e in view.edges}
+    edges = {(short_name(e.source), short_name(e.target)): e for e in view.edges}
     assert {k: (e.label, e.certain, e.cut) for k, e in edges.items()} == {
         ("token.actions.githubusercontent.com|", "ci-deploy"): ("assume-role", True, False),
         ("account:444455556666", "vendor-audit"): ("assume-role", True, False),
@@ -269,9 +266,9 @@ def test_missing_or_broken_evidence_degrades(
     assert len([e for e in page.all("tr") if "path" in e.classes]) == 8
     # The one finding with bare ids still draws alice -> ops -> admin.
     if isinstance(evidence.get("path"), dict) and isinstance(evidence["path"]["start"], str):
-        pairs = {(_short(e.source), _short(e.target)) for e in view.edges}
+        pairs = {(short_name(e.source), short_name(e.target)) for e in view.edges}
         assert {("alice", "ops"), ("ops", "admin")} <= pairs
-        assert {n.kind for n in view.nodes if _short(n.id) == "ops"} == {"role"}
+        assert {n.kind for n in view.nodes if short_name(n.id) == "ops"} == {"role"}
 
 
 def test_finding_rows_carry_a_summary_not_the_whole_evidence(make_report: MakeReport) -> None:
